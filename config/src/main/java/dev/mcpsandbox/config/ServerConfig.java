@@ -1,0 +1,22 @@
+package dev.mcpsandbox.config;
+
+import java.util.Map;
+
+/** The whole configuration, immutable. Every key of the file is optional; see {@link ConfigLoader}. */
+public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConfig tools, LimitsConfig limits,
+                           BackendKind backend, PoolConfig pool, Map<String, LanguageConfig> languages,
+                           ExecutionConfig execution, OutputConfig output, AuditConfig audit) {
+    public ServerConfig {
+        mcpServers = Map.copyOf(mcpServers);
+        languages = Map.copyOf(languages);
+    }
+
+    public static ServerConfig defaults() {
+        return new ServerConfig(Map.of(), ToolRulesConfig.NOTHING_ALLOWED, LimitsConfig.DEFAULTS, BackendKind.BUBBLEWRAP,
+                PoolConfig.NONE, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS, AuditConfig.NONE);
+    }
+
+    public LanguageConfig language(String id) {
+        return languages.getOrDefault(id, LanguageConfig.DEFAULT);
+    }
+}

@@ -1,0 +1,50 @@
+package dev.mcpsandbox.sandbox.backend;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * One started, single-use sandbox. Its code waits until {@link #begin} sends the go signal; the
+ * host fills {@link #workDir()} before that. {@link #close()} destroys everything: every process,
+ * its cgroups, its directories. A sandbox is never reused.
+ */
+public interface Sandbox extends AutoCloseable {
+
+    /** Host path of the directory the code sees as {@code /workspace}. */
+    Path workDir();
+
+    /** Host path of a directory bound into this sandbox only (at {@code /run/mcp}), for its bridge socket. */
+    Path bridgeDir();
+
+    /**
+     * Places an input file in the work directory, owned by the sandbox's user. The caller has already
+     * refused names that escape; this checks again, because it is the last step before the host's disk.
+     */
+    void writeFile(String relativePath, byte[] content) throws IOException;
+
+    /** Tells the launcher inside to apply {@code limits} and exec the code, then feeds it {@code stdin}. */
+    void begin(RunLimits limits, byte[] stdin) throws IOException;
+
+    InputStream stdout();
+
+    InputStream stderr();
+
+    /** Waits for the code to end; empty when it is still running after {@code timeout}. */
+    Optional<Integer> awaitExit(Duration timeout) throws InterruptedException;
+
+    /** Kills every process of the sandbox now; safe to call from any thread, any number of times. */
+    void kill();
+
+    /** Facts about why the code ended that only the backend can see (cgroup counters, disk usage). */
+    EndSignals endSignals();
+
+    @Override
+    void close();
+
+    /** What the backend observed; each true flag names a limit the run ran into. */
+    record EndSignals(boolean memoryExhausted, boolean processCapHit, boolean diskFull) {
+    }
+}

@@ -1,0 +1,263 @@
+package dev.mcpsandbox.sandbox.backend.bubblewrap;
+
+import dev.mcpsandbox.sandbox.backend.BackendHealth;
+import dev.mcpsandbox.sandbox.backend.Sandbox;
+import dev.mcpsandbox.sandbox.backend.SandboxBackend;
+import dev.mcpsandbox.sandbox.backend.SandboxException;
+import dev.mcpsandbox.sandbox.backend.SandboxSpec;
+import dev.mcpsandbox.sandbox.limits.Cgroups;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The default backend: each sandbox is a bwrap process tree with its own user, PID, network, IPC,
+ * UTS, mount and cgroup namespaces, an unprivileged host uid, a seccomp filter, rlimits, cgroup caps
+ * and a size-capped scratch filesystem. Everything that can be prepared once (seccomp program,
+ * passwd file, guest directory) is prepared in the constructor.
+ */
+public final class BubblewrapBackend implements SandboxBackend {
+    private static final Logger log = LoggerFactory.getLogger(BubblewrapBackend.class);
+    static final Path BWRAP = Path.of("/usr/bin/bwrap");
+    static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+
+    /**
+     * Runs on the host, before bwrap: joins the sandbox's cgroups (so nothing inside ever runs outside
+     * them), drops to the sandbox's uid when the server is root, and hands bwrap its seccomp program
+     * (fd 3) and arguments (fd 4), which ProcessBuilder alone cannot pass.
+     */
+    private static final String HOST_WRAPPER = "a=$1; b=$2; u=$3; groups=$4; shift 4\n"
+            + "IFS=:; for f in $groups; do echo $$ > \"$f\" || exit 126; done; unset IFS\n"
+            + "unset PWD OLDPWD\n"
+            + "if [ -n \"$u\" ]; then exec " + SETPRIV + " --reuid=\"$u\" --regid=\"$u\" --clear-groups --inh-caps=-all"
+            + " --bounding-set=-all -- " + BWRAP + " --seccomp 3 --args 4 \"$@\" 3<\"$b\" 4<\"$a\"; fi\n"
+            + "exec " + BWRAP + " --seccomp 3 --args 4 \"$@\" 3<\"$b\" 4<\"$a\"\n";
+
+    private final Path runRoot;
+    private final Path guestDir;
+    private final Path passwd;
+    private final Path group;
+    private final Optional<Path> seccompFile;
+    private final Cgroups cgroups;
+    private final HostIdentity identity;
+    private final boolean diskQuota;
+    private final ExecutorService io;
+    private final AtomicLong sequence = new AtomicLong();
+    private final String owner = Long.toString(ProcessHandle.current().pid());
+
+    private BubblewrapBackend(Path runRoot, Optional<Path> seccompFile, Cgroups cgroups, HostIdentity identity,
+                              boolean diskQuota, ExecutorService io) {
+        this.runRoot = runRoot;
+        this.guestDir = runRoot.resolve("guest");
+        this.passwd = runRoot.resolve("passwd");
+        this.group = runRoot.resolve("group");
+        this.seccompFile = seccompFile;
+        this.cgroups = cgroups;
+        this.identity = identity;
+        this.diskQuota = diskQuota;
+        this.io = io;
+    }
+
+    /**
+     * @param workRoot  parent of every server's private run directory; stale ones of dead servers are removed
+     * @param uidBase   first uid handed to sandboxes when the server runs as root
+     */
+    public static BubblewrapBackend start(Path workRoot, int uidBase) throws SandboxException {
+        try {
+            Files.createDirectories(workRoot);
+            Files.setPosixFilePermissions(workRoot, PosixFilePermissions.fromString("rwx--x--x"));
+            sweepStaleRunDirectories(workRoot);
+            Path runRoot = workRoot.resolve(Long.toString(ProcessHandle.current().pid()));
+            ScratchSpace.deleteTree(runRoot);
+            Files.createDirectory(runRoot, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+            Optional<Path> seccomp = Optional.empty();
+            Optional<SeccompProgram> program = SeccompProgram.forCurrentArchitecture();
+            if (program.isPresent()) {
+                Path bpf = runRoot.resolve("seccomp.bpf");
+                Files.write(bpf, program.get().bytes());
+                seccomp = Optional.of(bpf);
+            }
+            HostIdentity identity = HostIdentity.detect(uidBase);
+            Cgroups cgroups = Cgroups.detect("mcp-sandbox");
+            cgroups.sweepStale();
+            ExecutorService io = Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "sandbox-io");
+                t.setDaemon(true);
+                return t;
+            });
+            BubblewrapBackend backend = new BubblewrapBackend(runRoot, seccomp, cgroups, identity,
+                    identity.switchesUid() && canMountTmpfs(runRoot), io);
+            backend.writeStaticFiles();
+            return backend;
+        } catch (IOException | RuntimeException e) {
+            throw new SandboxException("cannot prepare the bubblewrap backend under " + workRoot + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void writeStaticFiles() throws IOException {
+        Files.createDirectories(guestDir);
+        Files.setPosixFilePermissions(guestDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        int uid = BwrapArguments.SANDBOX_UID;
+        Files.writeString(passwd, "sandbox:x:" + uid + ":" + uid + ":sandbox:" + BwrapArguments.WORKSPACE + ":/bin/sh\n");
+        Files.writeString(group, "sandbox:x:" + uid + ":\n");
+        for (Path p : List.of(passwd, group)) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
+        }
+    }
+
+    private static boolean canMountTmpfs(Path runRoot) {
+        Path probe = runRoot.resolve("mount-probe");
+        try {
+            Files.createDirectory(probe);
+            ScratchSpace.run(List.of("/bin/mount", "-t", "tmpfs", "-o", "size=1m", "mcp-sandbox", probe.toString()));
+            ScratchSpace.run(List.of("/bin/umount", probe.toString()));
+            return true;
+        } catch (IOException e) {
+            log.info("no per-sandbox disk quota: {}", e.getMessage());
+            return false;
+        } finally {
+            ScratchSpace.deleteTree(probe);
+        }
+    }
+
+    private static void sweepStaleRunDirectories(Path workRoot) throws IOException {
+        try (var dirs = Files.list(workRoot)) {
+            for (Path dir : (Iterable<Path>) dirs::iterator) {
+                String name = dir.getFileName().toString();
+                if (!name.matches("\\d+")) {
+                    continue;
+                }
+                boolean alive = ProcessHandle.of(Long.parseLong(name)).map(ProcessHandle::isAlive).orElse(false);
+                if (!alive) {
+                    unmountBelow(dir);
+                    ScratchSpace.deleteTree(dir);
+                }
+            }
+        }
+    }
+
+    private static void unmountBelow(Path dir) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+                String[] f = line.split(" ");
+                if (f.length > 1 && f[1].startsWith(dir + "/")) {
+                    ScratchSpace.run(List.of("/bin/umount", "-l", f[1]));
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cannot unmount stale scratch space under {}: {}", dir, e.getMessage());
+        }
+    }
+
+    @Override
+    public void installGuestFile(String relativePath, String content) throws SandboxException {
+        Path target = guestDir.resolve(relativePath).normalize();
+        if (!target.startsWith(guestDir)) {
+            throw new SandboxException("guest file outside the guest directory: " + relativePath);
+        }
+        try {
+            for (Path dir = target.getParent(); !dir.equals(guestDir); dir = dir.getParent()) {
+                Files.createDirectories(dir);
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            Files.writeString(target, content);
+            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (IOException e) {
+            throw new SandboxException("cannot install guest file " + relativePath + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "bubblewrap";
+    }
+
+    @Override
+    public BackendHealth selfCheck() {
+        List<String> enforced = new ArrayList<>();
+        List<String> weakened = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        if (!Files.isExecutable(BWRAP)) {
+            failures.add("bubblewrap is not installed at " + BWRAP + " (Debian/Ubuntu: apt-get install bubblewrap)");
+        }
+        if (identity.switchesUid() && !Files.isExecutable(SETPRIV)) {
+            failures.add("the server runs as root but " + SETPRIV + " is missing (apt-get install util-linux)");
+        }
+        if (seccompFile.isEmpty()) {
+            failures.add("no seccomp program for architecture " + System.getProperty("os.arch"));
+        } else {
+            enforced.add("seccomp filter");
+        }
+        enforced.add(identity.switchesUid() ? "own unprivileged host uid per sandbox" : "the server's own unprivileged uid");
+        if (cgroups.available()) {
+            enforced.add("memory and process caps (" + cgroups.describe() + ")");
+        } else {
+            weakened.add("no cgroups (" + cgroups.unavailableReason() + "): memory is capped per process by rlimit only,"
+                    + " processes by RLIMIT_NPROC");
+        }
+        if (diskQuota) {
+            enforced.add("disk quota per sandbox (tmpfs)");
+        } else {
+            weakened.add("no disk quota per sandbox (needs root to mount a tmpfs): only the per-file size limit applies");
+        }
+        return new BackendHealth(failures.isEmpty(), enforced, weakened, failures);
+    }
+
+    @Override
+    public Sandbox create(SandboxSpec spec) throws SandboxException {
+        String name = owner + "-" + sequence.incrementAndGet();
+        int uid = identity.lease();
+        ScratchSpace scratch = null;
+        Optional<Cgroups.Group> groups = Optional.empty();
+        try {
+            long diskBytes = spec.limits().diskMb() * 1024L * 1024L;
+            scratch = ScratchSpace.create(runRoot.resolve(name), uid, diskBytes, diskQuota);
+            groups = cgroups.create(name, spec.limits());
+            BwrapArguments.Layout layout = new BwrapArguments.Layout(scratch.workDir(), scratch.tmpDir(),
+                    scratch.bridgeDir(), guestDir, passwd, group);
+            List<String> options = BwrapArguments.options(layout, spec.readOnlyPaths(), spec.environment());
+            Path argsFile = scratch.root().resolve("bwrap.args");
+            Files.write(argsFile, (String.join("\0", options) + "\0").getBytes(StandardCharsets.UTF_8));
+
+            String cgroupFiles = groups.map(g -> g.procsFiles().stream().map(Path::toString)
+                    .collect(java.util.stream.Collectors.joining(":"))).orElse("");
+            List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", HOST_WRAPPER, "wrapper", argsFile.toString(),
+                    seccompFile.orElseThrow(() -> new SandboxException("no seccomp program for this architecture")).toString(),
+                    identity.switchesUid() ? Integer.toString(uid) : "", cgroupFiles));
+            command.addAll(BwrapArguments.command(spec.command()));
+            ProcessBuilder pb = new ProcessBuilder(command).directory(Path.of("/").toFile());
+            // bwrap's own process (the sandbox's PID 1) keeps the environment it was started with, and the
+            // code can read it from /proc/1/environ: start it with nothing.
+            pb.environment().clear();
+            Process process = pb.start();
+            ScratchSpace owned = scratch;
+            Optional<Cgroups.Group> ownedGroups = groups;
+            log.debug("{}: started bwrap pid {} as uid {}", name, process.pid(), uid);
+            return new BubblewrapSandbox(name, process, owned, ownedGroups, uid, () -> identity.release(uid), io);
+        } catch (IOException | RuntimeException e) {
+            groups.ifPresent(Cgroups.Group::close);
+            if (scratch != null) {
+                scratch.close();
+            }
+            identity.release(uid);
+            throw new SandboxException("cannot start a sandbox: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        io.shutdownNow();
+        ScratchSpace.deleteTree(runRoot);
+    }
+}

@@ -1,0 +1,108 @@
+package dev.mcpsandbox.sandbox.backend.bubblewrap;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Writes one sandbox's bwrap command line, in named steps and always in this order: namespaces,
+ * identity, environment, read-only runtime, proc, dev, tmp, workspace, bridge, remount read-only,
+ * lifecycle; then the command. The options travel to bwrap on a file descriptor ({@code --args}), so
+ * host paths never show in the sandbox's {@code /proc/1/cmdline}; bwrap takes the command only from
+ * its real argument list.
+ */
+final class BwrapArguments {
+    static final String WORKSPACE = "/workspace";
+    static final String BRIDGE = "/run/mcp";
+    static final String GUEST = "/opt/mcp-sandbox";
+    static final int SANDBOX_UID = 65534;
+
+    /**
+     * Runs inside the sandbox before the code: waits for the go line, applies the run's rlimits (which can
+     * only go down from the creation ceilings), then execs the code. Reading with {@code read} on a pipe
+     * consumes exactly one line, so whatever follows on stdin is the code's own stdin.
+     */
+    static final String LAUNCHER = "IFS=' ' read -r t f n v p || exit 125\n"
+            + "ulimit -c 0 && ulimit -t \"$t\" && ulimit -f \"$f\" && ulimit -n \"$n\" && ulimit -v \"$v\" || exit 125\n"
+            + "if [ \"$p\" != - ]; then ulimit -p \"$p\" || exit 125; fi\n"
+            + "exec \"$@\"\n";
+
+    private final List<String> args = new ArrayList<>();
+
+    record Layout(Path workDir, Path tmpDir, Path bridgeDir, Path guestDir, Path passwdFile, Path groupFile) {
+    }
+
+    static List<String> options(Layout layout, List<String> readOnlyPaths, Map<String, String> environment) {
+        BwrapArguments b = new BwrapArguments();
+        b.namespaces();
+        b.identity(layout);
+        b.environment(environment);
+        b.readOnlyRuntime(readOnlyPaths);
+        b.add("--proc", "/proc");
+        b.add("--dev", "/dev");
+        b.add("--bind", layout.tmpDir().toString(), "/tmp");
+        b.add("--bind", layout.workDir().toString(), WORKSPACE);
+        b.add("--bind", layout.bridgeDir().toString(), BRIDGE);
+        b.add("--ro-bind", layout.guestDir().toString(), GUEST);
+        b.add("--chdir", WORKSPACE);
+        b.add("--remount-ro", "/");
+        b.lifecycle();
+        return List.copyOf(b.args);
+    }
+
+    private void namespaces() {
+        // --unshare-all: user, ipc, pid, net (loopback only, none of the host's), uts, cgroup.
+        add("--unshare-all", "--unshare-user", "--disable-userns", "--hostname", "sandbox");
+    }
+
+    private void identity(Layout layout) {
+        add("--uid", Integer.toString(SANDBOX_UID), "--gid", Integer.toString(SANDBOX_UID), "--cap-drop", "ALL");
+        add("--ro-bind", layout.passwdFile().toString(), "/etc/passwd");
+        add("--ro-bind", layout.groupFile().toString(), "/etc/group");
+    }
+
+    private void environment(Map<String, String> environment) {
+        add("--clearenv");
+        new TreeMap<>(environment).forEach((k, v) -> add("--setenv", k, v));
+    }
+
+    private void readOnlyRuntime(List<String> extra) {
+        add("--ro-bind", "/usr", "/usr");
+        for (String top : List.of("lib", "lib64", "bin", "sbin")) {
+            Path host = Path.of("/", top);
+            if (Files.isSymbolicLink(host)) {
+                add("--symlink", "usr/" + top, "/" + top);
+            } else if (Files.isDirectory(host)) {
+                add("--ro-bind", host.toString(), "/" + top);
+            }
+        }
+        for (String etc : List.of("/etc/alternatives", "/etc/ld.so.cache", "/etc/localtime")) {
+            if (Files.exists(Path.of(etc))) {
+                add("--ro-bind", etc, etc);
+            }
+        }
+        for (String path : extra) {
+            add("--ro-bind", path, path);
+        }
+    }
+
+    private void lifecycle() {
+        // --die-with-parent: killing the bwrap process we started takes down the whole PID namespace.
+        // --new-session: no controlling terminal to inject keystrokes into (TIOCSTI).
+        add("--die-with-parent", "--new-session");
+    }
+
+    /** The launcher, then the code's own command, which it execs once the go line arrives. */
+    static List<String> command(List<String> command) {
+        List<String> all = new ArrayList<>(List.of("/bin/sh", "-c", LAUNCHER, "launcher"));
+        all.addAll(command);
+        return List.copyOf(all);
+    }
+
+    private void add(String... values) {
+        args.addAll(List.of(values));
+    }
+}

@@ -1,0 +1,146 @@
+package dev.mcpsandbox.sandbox.backend.bubblewrap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The private writable space of one sandbox: {@code work} (seen as /workspace) and {@code tmp} (seen as
+ * /tmp), both on one size-capped tmpfs when the server may mount one, so a disk fill inside the
+ * sandbox ends at its own quota instead of the host's disk; and {@code bridge}, for the tool socket.
+ */
+final class ScratchSpace implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ScratchSpace.class);
+
+    private final Path root;
+    private final Path fs;
+    private final boolean mounted;
+
+    private ScratchSpace(Path root, Path fs, boolean mounted) {
+        this.root = root;
+        this.fs = fs;
+        this.mounted = mounted;
+    }
+
+    static ScratchSpace create(Path root, int uid, long diskBytes, boolean mountQuota) throws IOException {
+        Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+        Path fs = root.resolve("fs");
+        Files.createDirectory(fs);
+        boolean mounted = false;
+        if (mountQuota) {
+            run(List.of("/bin/mount", "-t", "tmpfs", "-o", "size=" + diskBytes + ",mode=0700,uid=" + uid + ",gid=" + uid
+                    + ",nosuid,nodev", "mcp-sandbox", fs.toString()));
+            mounted = true;
+        }
+        ScratchSpace space = new ScratchSpace(root, fs, mounted);
+        try {
+            for (Path dir : List.of(space.workDir(), space.tmpDir(), space.bridgeDir())) {
+                Files.createDirectories(dir);
+                owned(dir, uid);
+            }
+            owned(fs, uid);
+            Files.setPosixFilePermissions(fs, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException | RuntimeException e) {
+            space.close();
+            throw e;
+        }
+        return space;
+    }
+
+    static void owned(Path path, int uid) throws IOException {
+        if (HostIdentity.effectiveUid() == 0) {
+            Files.setAttribute(path, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(path, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
+        }
+    }
+
+    Path workDir() {
+        return fs.resolve("work");
+    }
+
+    Path tmpDir() {
+        return fs.resolve("tmp");
+    }
+
+    Path bridgeDir() {
+        return root.resolve("bridge");
+    }
+
+    Path root() {
+        return root;
+    }
+
+    /** True when the quota filesystem has (nearly) no room left: the code filled its disk. */
+    boolean full() {
+        if (!mounted) {
+            return false;
+        }
+        try {
+            return Files.getFileStore(fs).getUsableSpace() < 64 * 1024;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (mounted) {
+            try {
+                run(List.of("/bin/umount", "-l", fs.toString()));
+            } catch (IOException e) {
+                log.warn("cannot unmount {}: {}", fs, e.getMessage());
+            }
+        }
+        deleteTree(root);
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            log.warn("cannot delete {}: {}", dir, e.getMessage());
+        }
+    }
+
+    static void run(List<String> command) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().clear();
+        Process p = pb.start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " failed: " + out.strip());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroyForcibly();
+            throw new IOException("interrupted while running " + command.get(0), e);
+        }
+    }
+}

@@ -1,0 +1,281 @@
+package dev.mcpsandbox.sandbox.execution;
+
+import dev.mcpsandbox.config.ResourceLimits;
+import dev.mcpsandbox.config.ServerConfig;
+import dev.mcpsandbox.sandbox.backend.SandboxBackend;
+import dev.mcpsandbox.sandbox.backend.SandboxException;
+import dev.mcpsandbox.sandbox.backend.SandboxSpec;
+import dev.mcpsandbox.sandbox.language.AdvisoryScan;
+import dev.mcpsandbox.sandbox.language.CodeError;
+import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.language.LanguageCatalog;
+import dev.mcpsandbox.sandbox.language.SyntaxProblem;
+import dev.mcpsandbox.sandbox.limits.LimitKind;
+import dev.mcpsandbox.sandbox.output.CapturedOutput;
+import dev.mcpsandbox.sandbox.output.SecretRedactor;
+import dev.mcpsandbox.tools.audit.AuditEvent;
+import dev.mcpsandbox.tools.audit.AuditSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The sandbox module's entry point: checks a request, admits it, runs it in a fresh single-use
+ * sandbox, interprets how it ended, redacts and audits. Blocking; callers run it off event loops.
+ */
+public final class CodeRunner implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CodeRunner.class);
+    /** validate_code parses only; it gets tight limits of its own whatever the operator's defaults. */
+    private static final ResourceLimits CHECK_LIMITS = new ResourceLimits(15, 256, 16, 65_536, 1, 16, 0);
+
+    private final SandboxBackend backend;
+    private final LanguageCatalog languages;
+    private final ServerConfig config;
+    private final RequestCheck requestCheck;
+    private final Admission admission;
+    private final AuditSink audit;
+    private final Clock clock;
+    private final Optional<SecretRedactor> redactor;
+    private final boolean perUidProcessLimit;
+    private final ExecutorService io;
+    private final AtomicLong sequence = new AtomicLong();
+
+    private CodeRunner(SandboxBackend backend, LanguageCatalog languages, ServerConfig config, AuditSink audit,
+                       Clock clock, boolean perUidProcessLimit) {
+        this.backend = backend;
+        this.languages = languages;
+        this.config = config;
+        this.requestCheck = new RequestCheck(languages, config.limits(), config.execution());
+        this.admission = new Admission(config.execution().maxConcurrent(), config.execution().queueSize());
+        this.audit = audit;
+        this.clock = clock;
+        this.redactor = config.output().redactSecrets() ? Optional.of(SecretRedactor.standard()) : Optional.empty();
+        this.perUidProcessLimit = perUidProcessLimit;
+        this.io = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "execution-io");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * @param perUidProcessLimit true when no pids cgroup caps processes, so the per-uid rlimit must
+     *                           (each sandbox then needs its own uid, which the backend guarantees)
+     */
+    public static CodeRunner create(SandboxBackend backend, LanguageCatalog languages, ServerConfig config,
+                                    AuditSink audit, Clock clock, boolean perUidProcessLimit) throws SandboxException {
+        for (Map.Entry<String, String> f : languages.guestFiles().entrySet()) {
+            backend.installGuestFile(f.getKey(), f.getValue());
+        }
+        return new CodeRunner(backend, languages, config, audit, clock, perUidProcessLimit);
+    }
+
+    public LanguageCatalog languages() {
+        return languages;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    public ExecutionOutcome execute(ExecutionRequest request, Cancellation cancellation) {
+        String id = nextId();
+        long started = System.nanoTime();
+        RequestCheck.Verdict verdict = requestCheck.check(request, true);
+        if (verdict instanceof RequestCheck.Refused refused) {
+            return audited(id, request, Optional.empty(), new ExecutionOutcome.Rejected(refused.message()), started);
+        }
+        RequestCheck.Admitted admitted = ((RequestCheck.Accepted) verdict).request();
+        ExecutionOutcome outcome;
+        try {
+            Optional<Admission.Slot> slot = admission.enter();
+            if (slot.isEmpty()) {
+                outcome = new ExecutionOutcome.Rejected("the server is busy: " + config.execution().maxConcurrent()
+                        + " executions are running and " + config.execution().queueSize()
+                        + " are queued; retry in a few seconds");
+            } else {
+                try (Admission.Slot held = slot.get()) {
+                    outcome = runAdmitted(id, admitted, cancellation);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            outcome = new ExecutionOutcome.Failed("the server is shutting down");
+        } catch (SandboxException e) {
+            log.error("{}: sandbox failure", id, e);
+            outcome = new ExecutionOutcome.Failed("the sandbox could not run the code: " + e.getMessage());
+        }
+        return audited(id, request, Optional.of(admitted.limits()), outcome, started);
+    }
+
+    private ExecutionOutcome runAdmitted(String id, RequestCheck.Admitted request, Cancellation cancellation)
+            throws SandboxException, InterruptedException {
+        DetectedLanguage language = request.language();
+        String entry = language.entryFile();
+        List<String> command = language.language().runCommand(language.binary(), entry, request.limits().memoryMb());
+        SandboxSpec spec = SandboxRun.spec(id, language, entry, command, request.limits());
+        SandboxRun.Raw raw = SandboxRun.run(backend, spec, entry, request.code(), request.files(), request.stdin(),
+                cancellation, io, perUidProcessLimit);
+
+        List<String> redactions = new ArrayList<>();
+        CapturedOutput stdout = redact(raw.stdout(), redactions);
+        CapturedOutput stderr = redact(raw.stderr(), redactions);
+        String guestEntry = "/workspace/" + entry;
+        Optional<CodeError> error = raw.exitCode().filter(c -> c != 0).isPresent() || raw.stoppedFor().isPresent()
+                ? language.language().runtimeError(stderr.text(), guestEntry) : Optional.empty();
+        RunReport report = new RunReport(id, language.id(), stdout, stderr, raw.duration(), error,
+                List.copyOf(new LinkedHashSet<>(redactions)), request.limits());
+        if (raw.cancelled()) {
+            return new ExecutionOutcome.Cancelled(report);
+        }
+        Optional<LimitKind> limit = raw.stoppedFor().or(() -> limitFromEnding(raw, language, stderr.text(), error));
+        if (limit.isPresent()) {
+            return new ExecutionOutcome.LimitHit(limit.get(), raw.exitCode(), report);
+        }
+        return new ExecutionOutcome.Finished(raw.exitCode().orElse(-1), report);
+    }
+
+    /** Limits that end a run without our watchdog noticing first: rlimit signals, OOM kills, a full disk. */
+    private static Optional<LimitKind> limitFromEnding(SandboxRun.Raw raw, DetectedLanguage language, String stderr,
+                                                       Optional<CodeError> error) {
+        int code = raw.exitCode().orElse(0);
+        if (code == 128 + 24) {
+            return Optional.of(LimitKind.TIMEOUT); // SIGXCPU: CPU seconds used up
+        }
+        if (code == 128 + 25 || raw.signals().diskFull() && code != 0) {
+            return Optional.of(LimitKind.FILE_SIZE); // SIGXFSZ, or ENOSPC on the sandbox's own quota
+        }
+        if (raw.signals().memoryExhausted() || code != 0 && language.language().reportsOutOfMemory(stderr)) {
+            return Optional.of(LimitKind.MEMORY);
+        }
+        if (raw.signals().processCapHit() && code != 0) {
+            return Optional.of(LimitKind.PROCESSES);
+        }
+        if (error.map(e -> e.message().contains("File too large")).orElse(false)) {
+            return Optional.of(LimitKind.FILE_SIZE);
+        }
+        return Optional.empty();
+    }
+
+    public ValidationReport validate(String languageId, String code) {
+        String id = nextId();
+        RequestCheck.Verdict verdict = requestCheck.check(ExecutionRequest.of(languageId, code), false);
+        if (verdict instanceof RequestCheck.Refused refused) {
+            throw new IllegalArgumentException(refused.message());
+        }
+        DetectedLanguage language = ((RequestCheck.Accepted) verdict).request().language();
+        List<AdvisoryScan.Finding> findings = AdvisoryScan.scan(language.id(), code);
+        String entry = language.entryFile();
+        List<String> command = language.language().checkCommand(language.binary(), entry);
+        SandboxSpec spec = SandboxRun.spec(id, language, entry, command, CHECK_LIMITS);
+        try {
+            Optional<Admission.Slot> slot = admission.enter();
+            if (slot.isEmpty()) {
+                throw new IllegalStateException("the server is busy; retry in a few seconds");
+            }
+            try (Admission.Slot held = slot.get()) {
+                SandboxRun.Raw raw = SandboxRun.run(backend, spec, entry, code, Map.of(), new byte[0], new Cancellation(),
+                        io, perUidProcessLimit);
+                if (raw.stoppedFor().isPresent()) {
+                    return new ValidationReport(false, List.of(new SyntaxProblem(Optional.empty(), Optional.empty(),
+                            "the checker was stopped: " + raw.stoppedFor().get().explanation())), findings);
+                }
+                List<SyntaxProblem> errors = raw.exitCode().orElse(1) == 0 && language.id().equals("python")
+                        || raw.exitCode().orElse(1) == 0 && raw.stderr().text().isBlank()
+                        ? language.language().syntaxProblems(raw.stdout().text(), "", "/workspace/" + entry)
+                        : language.language().syntaxProblems(raw.stdout().text(), raw.stderr().text(), "/workspace/" + entry);
+                return new ValidationReport(errors.isEmpty(), errors, findings);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("the server is shutting down");
+        } catch (SandboxException e) {
+            log.error("{}: sandbox failure during validation", id, e);
+            throw new IllegalStateException("the sandbox could not check the code: " + e.getMessage());
+        }
+    }
+
+    private CapturedOutput redact(CapturedOutput output, List<String> kinds) {
+        if (redactor.isEmpty() || output.text().isEmpty()) {
+            return output;
+        }
+        SecretRedactor.Redacted r = redactor.get().redact(output.text());
+        kinds.addAll(r.kinds());
+        return r.changed() ? output.withText(r.text()) : output;
+    }
+
+    private ExecutionOutcome audited(String id, ExecutionRequest request, Optional<ResourceLimits> limits,
+                                     ExecutionOutcome outcome, long startedNanos) {
+        String kind;
+        String detail;
+        if (outcome instanceof ExecutionOutcome.Finished f) {
+            kind = "exited";
+            detail = Integer.toString(f.exitCode());
+        } else if (outcome instanceof ExecutionOutcome.LimitHit l) {
+            kind = "limit";
+            detail = l.limit().wireName();
+        } else if (outcome instanceof ExecutionOutcome.Cancelled) {
+            kind = "cancelled";
+            detail = "";
+        } else if (outcome instanceof ExecutionOutcome.Rejected r) {
+            kind = "rejected";
+            detail = r.message();
+        } else if (outcome instanceof ExecutionOutcome.Failed f) {
+            kind = "failed";
+            detail = f.message();
+        } else {
+            throw new IllegalStateException("unknown outcome " + outcome);
+        }
+        Map<String, Long> limitValues = new LinkedHashMap<>();
+        limits.ifPresent(l -> {
+            for (ResourceLimits.Key k : ResourceLimits.Key.values()) {
+                limitValues.put(k.jsonName(), l.get(k));
+            }
+        });
+        byte[] code = request.code().getBytes(StandardCharsets.UTF_8);
+        long durationMs = Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
+        audit.record(new AuditEvent.ExecutionFinished(clock.instant(), id, request.language(), sha256(code), code.length,
+                limitValues, kind, detail, durationMs, 0));
+        log.info("{} {} {} {} in {} ms", id, request.language(), kind, detail.length() > 120 ? detail.substring(0, 120) : detail,
+                durationMs);
+        return outcome;
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private String nextId() {
+        return "x" + ProcessHandle.current().pid() + "-" + sequence.incrementAndGet();
+    }
+
+    /** Executions waiting for a slot right now. */
+    public int queued() {
+        return admission.queued();
+    }
+
+    @Override
+    public void close() {
+        io.shutdownNow();
+        backend.close();
+    }
+}

@@ -1,0 +1,23 @@
+package dev.mcpsandbox.sandbox.execution;
+
+import dev.mcpsandbox.config.ResourceLimits;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What a client asked to run, as received; {@link RequestCheck} decides whether it may run.
+ *
+ * @param requestedLimits limits the client asked for; missing keys take the operator's defaults
+ */
+public record ExecutionRequest(String language, String code, Map<String, String> files, Optional<String> stdin,
+                               Map<ResourceLimits.Key, Long> requestedLimits) {
+    public ExecutionRequest {
+        files = Map.copyOf(files);
+        requestedLimits = Map.copyOf(requestedLimits);
+    }
+
+    public static ExecutionRequest of(String language, String code) {
+        return new ExecutionRequest(language, code, Map.of(), Optional.empty(), Map.of());
+    }
+}

@@ -1,0 +1,170 @@
+package dev.mcpsandbox.sandbox.execution;
+
+import dev.mcpsandbox.config.ExecutionConfig;
+import dev.mcpsandbox.config.LimitsConfig;
+import dev.mcpsandbox.config.ResourceLimits;
+import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.language.LanguageCatalog;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Decides whether a request may run, before any sandbox exists. Each refusal says what to change:
+ * which language ids exist, which file name escapes, which limit is over its maximum.
+ */
+final class RequestCheck {
+    static final int MAX_FILES = 256;
+    private static final int MAX_PATH_LENGTH = 255;
+
+    private final LanguageCatalog languages;
+    private final LimitsConfig limits;
+    private final ExecutionConfig execution;
+
+    RequestCheck(LanguageCatalog languages, LimitsConfig limits, ExecutionConfig execution) {
+        this.languages = languages;
+        this.limits = limits;
+        this.execution = execution;
+    }
+
+    /** A request that passed every check, with its language resolved and its limits settled. */
+    record Admitted(DetectedLanguage language, String code, Map<String, byte[]> files, byte[] stdin,
+                    ResourceLimits limits) {
+    }
+
+    sealed interface Verdict {
+    }
+
+    record Accepted(Admitted request) implements Verdict {
+    }
+
+    record Refused(String message) implements Verdict {
+    }
+
+    Verdict check(ExecutionRequest request, boolean needsCode) {
+        Optional<DetectedLanguage> language = languages.find(request.language());
+        if (language.isEmpty()) {
+            return new Refused(languages.whyMissing(request.language())
+                    .map(m -> "language \"" + m.id() + "\" is not available here: " + m.reason())
+                    .orElse("unknown language \"" + request.language() + "\"; available: " + languages.availableIds()));
+        }
+        List<String> problems = new ArrayList<>();
+        checkText("code", request.code(), problems);
+        if (needsCode && request.code().isBlank()) {
+            problems.add("code is empty; pass the program to run in \"code\"");
+        }
+        int codeBytes = request.code().getBytes(StandardCharsets.UTF_8).length;
+        if (codeBytes > execution.maxCodeBytes()) {
+            problems.add("code is " + codeBytes + " bytes; the maximum is " + execution.maxCodeBytes());
+        }
+        request.stdin().ifPresent(s -> checkText("stdin", s, problems));
+        Map<String, byte[]> files = files(request.files(), language.get().entryFile(), problems);
+        ResourceLimits effective = limits(request.requestedLimits(), problems);
+        if (!problems.isEmpty()) {
+            return new Refused(String.join("; ", problems));
+        }
+        return new Accepted(new Admitted(language.get(), request.code(), files,
+                request.stdin().orElse("").getBytes(StandardCharsets.UTF_8), effective));
+    }
+
+    private static void checkText(String what, String text, List<String> problems) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == 0) {
+                problems.add(what + " contains a NUL character at index " + i + "; remove it");
+                return;
+            }
+            if (Character.isHighSurrogate(c) && (i + 1 >= text.length() || !Character.isLowSurrogate(text.charAt(i + 1)))
+                    || Character.isLowSurrogate(c) && (i == 0 || !Character.isHighSurrogate(text.charAt(i - 1)))) {
+                problems.add(what + " contains an unpaired UTF-16 surrogate at index " + i + " (not valid Unicode)");
+                return;
+            }
+        }
+    }
+
+    private Map<String, byte[]> files(Map<String, String> requested, String entryFile, List<String> problems) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        if (requested.size() > MAX_FILES) {
+            problems.add(requested.size() + " files given; at most " + MAX_FILES + " are allowed");
+            return files;
+        }
+        long total = 0;
+        for (Map.Entry<String, String> e : requested.entrySet()) {
+            String name = e.getKey();
+            Optional<String> bad = badFileName(name, entryFile);
+            if (bad.isPresent()) {
+                problems.add("files[\"" + printable(name) + "\"]: " + bad.get());
+                continue;
+            }
+            checkText("files[\"" + name + "\"]", e.getValue(), problems);
+            byte[] content = e.getValue().getBytes(StandardCharsets.UTF_8);
+            total += content.length;
+            files.put(name, content);
+        }
+        if (total > execution.maxInputFilesBytes()) {
+            problems.add("input files total " + total + " bytes; the maximum is " + execution.maxInputFilesBytes());
+        }
+        return files;
+    }
+
+    /** Why a name may not be used, if it may not: it must stay inside the work directory. */
+    static Optional<String> badFileName(String name, String entryFile) {
+        if (name.isEmpty()) {
+            return Optional.of("file name is empty");
+        }
+        if (name.length() > MAX_PATH_LENGTH) {
+            return Optional.of("file name is longer than " + MAX_PATH_LENGTH + " characters");
+        }
+        if (name.startsWith("/")) {
+            return Optional.of("file names are relative to the work directory; drop the leading '/'");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == '\\' || Character.isSurrogate(c)) {
+                return Optional.of("file name contains a control character, backslash or invalid Unicode");
+            }
+        }
+        for (String part : name.split("/", -1)) {
+            if (part.isEmpty() || part.equals(".") || part.equals("..")) {
+                return Optional.of("file name has an empty, '.' or '..' segment; it must stay inside the work directory");
+            }
+        }
+        if (name.equals(entryFile)) {
+            return Optional.of(entryFile + " holds the code itself; choose another name");
+        }
+        return Optional.empty();
+    }
+
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        s.codePoints().limit(80).forEach(cp -> {
+            if (cp < 0x20 || cp == 0x7f || Character.isSurrogate((char) cp) && cp <= 0xFFFF) {
+                b.append(String.format("\\u%04x", cp));
+            } else {
+                b.appendCodePoint(cp);
+            }
+        });
+        return b.toString();
+    }
+
+    private ResourceLimits limits(Map<ResourceLimits.Key, Long> requested, List<String> problems) {
+        ResourceLimits effective = limits.defaults();
+        for (Map.Entry<ResourceLimits.Key, Long> e : requested.entrySet()) {
+            ResourceLimits.Key key = e.getKey();
+            long value = e.getValue();
+            long max = limits.maxima().get(key);
+            if (value < key.minimum()) {
+                problems.add(key.jsonName() + " must be at least " + key.minimum() + ", got " + value);
+            } else if (value > max) {
+                problems.add(key.jsonName() + " " + value + " is above the operator's maximum of " + max);
+            } else {
+                effective = effective.with(key, value);
+            }
+        }
+        return effective;
+    }
+}

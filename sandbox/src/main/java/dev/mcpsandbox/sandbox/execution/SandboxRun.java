@@ -1,0 +1,137 @@
+package dev.mcpsandbox.sandbox.execution;
+
+import dev.mcpsandbox.config.ResourceLimits;
+import dev.mcpsandbox.sandbox.backend.RunLimits;
+import dev.mcpsandbox.sandbox.backend.Sandbox;
+import dev.mcpsandbox.sandbox.backend.SandboxBackend;
+import dev.mcpsandbox.sandbox.backend.SandboxException;
+import dev.mcpsandbox.sandbox.backend.SandboxSpec;
+import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.limits.LimitKind;
+import dev.mcpsandbox.sandbox.output.CapturedOutput;
+import dev.mcpsandbox.sandbox.output.OutputCapture;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One program in one single-use sandbox, step by step: create the sandbox, place the code and files,
+ * start draining output, send the go signal, watch the clock and the cgroup counters, collect.
+ * The sandbox is destroyed before this returns, whatever happened.
+ */
+final class SandboxRun {
+    private static final Duration WATCH_INTERVAL = Duration.ofMillis(25);
+    private static final Duration DRAIN_GRACE = Duration.ofSeconds(2);
+    private static final long OPEN_FILES = 256;
+
+    /** What the run produced; {@code stoppedFor} is set when we killed it for a limit. */
+    record Raw(Optional<Integer> exitCode, Optional<LimitKind> stoppedFor, boolean cancelled, CapturedOutput stdout,
+               CapturedOutput stderr, Duration duration, Sandbox.EndSignals signals) {
+    }
+
+    private SandboxRun() {
+    }
+
+    static SandboxSpec spec(String executionId, DetectedLanguage language, String entryFile, List<String> command,
+                            ResourceLimits limits) {
+        List<String> readOnly = new ArrayList<>(language.extraReadOnlyPaths());
+        Map<String, String> env = Map.of(
+                "PATH", "/usr/local/bin:/usr/bin:/bin",
+                "HOME", "/workspace",
+                "LANG", "C.UTF-8",
+                "TMPDIR", "/tmp");
+        return new SandboxSpec(executionId, command, readOnly, env, limits,
+                language.language().addressSpaceMb(limits.memoryMb()));
+    }
+
+    static Raw run(SandboxBackend backend, SandboxSpec spec, String entryFile, String code, Map<String, byte[]> files,
+                   byte[] stdin, Cancellation cancellation, Executor io, boolean perUidProcessLimit)
+            throws SandboxException, InterruptedException {
+        ResourceLimits limits = spec.limits();
+        try (Sandbox sandbox = backend.create(spec)) {
+            try {
+                sandbox.writeFile(entryFile, code.getBytes(StandardCharsets.UTF_8));
+                for (Map.Entry<String, byte[]> f : files.entrySet()) {
+                    sandbox.writeFile(f.getKey(), f.getValue());
+                }
+            } catch (IOException e) {
+                throw new SandboxException("cannot place the code in the sandbox: " + e.getMessage(), e);
+            }
+            AtomicReference<LimitKind> stoppedFor = new AtomicReference<>();
+            Runnable outputOverflow = () -> {
+                stoppedFor.compareAndSet(null, LimitKind.OUTPUT);
+                sandbox.kill();
+            };
+            OutputCapture out = OutputCapture.start(sandbox.stdout(), limits.outputBytes(), outputOverflow, io);
+            OutputCapture err = OutputCapture.start(sandbox.stderr(), limits.outputBytes(), outputOverflow, io);
+
+            RunLimits runLimits = new RunLimits(limits.timeoutSeconds() + 1L, limits.fileSizeMb() * 1024L * 1024L,
+                    OPEN_FILES, spec.addressSpaceMb() * 1024L * 1024L, perUidProcessLimit ? limits.processes() : 0);
+            long started = System.nanoTime();
+            try {
+                sandbox.begin(runLimits, stdin);
+            } catch (IOException e) {
+                // The launcher died before reading its go line; what it printed says why.
+                sandbox.kill();
+            }
+            long deadline = started + TimeUnit.SECONDS.toNanos(limits.timeoutSeconds());
+            boolean cancelled = false;
+            Optional<Integer> exit = Optional.empty();
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    stoppedFor.compareAndSet(null, LimitKind.TIMEOUT);
+                    break;
+                }
+                exit = sandbox.awaitExit(Duration.ofNanos(Math.min(left, WATCH_INTERVAL.toNanos())));
+                if (exit.isPresent() || stoppedFor.get() != null) {
+                    break;
+                }
+                if (cancellation.requested()) {
+                    cancelled = true;
+                    break;
+                }
+                Sandbox.EndSignals signals = sandbox.endSignals();
+                if (signals.processCapHit()) {
+                    stoppedFor.compareAndSet(null, LimitKind.PROCESSES);
+                    break;
+                }
+                if (signals.memoryExhausted()) {
+                    stoppedFor.compareAndSet(null, LimitKind.MEMORY);
+                    break;
+                }
+            }
+            if (exit.isEmpty()) {
+                // Killed by us: the exit status is ours, not the code's, so it is reported as none.
+                sandbox.kill();
+                sandbox.awaitExit(Duration.ofSeconds(5));
+            }
+            Duration duration = Duration.ofNanos(System.nanoTime() - started);
+            Sandbox.EndSignals signals = sandbox.endSignals();
+            CapturedOutput stdout = collect(out);
+            CapturedOutput stderr = collect(err);
+            if (stoppedFor.get() == LimitKind.OUTPUT) {
+                exit = Optional.empty();
+            }
+            return new Raw(exit, Optional.ofNullable(stoppedFor.get()), cancelled, stdout, stderr, duration, signals);
+        }
+    }
+
+    private static CapturedOutput collect(OutputCapture capture) throws InterruptedException {
+        try {
+            return capture.result().get(DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return CapturedOutput.EMPTY;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.mcpsandbox.sandbox.language;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * How one language is found, run and checked. A new language is one implementation of this
+ * interface, registered in {@link LanguageCatalog}; nothing outside this package changes.
+ */
+public interface Language {
+
+    /** The id clients pass as {@code language}, e.g. {@code python}. */
+    String id();
+
+    /** Other names clients commonly use, e.g. {@code py}, {@code js}, {@code sh}. */
+    List<String> aliases();
+
+    String displayName();
+
+    /** Extension of the file that holds the code, without the dot. */
+    String extension();
+
+    /** Absolute paths tried, in order, when the operator names no interpreter. */
+    List<String> candidateBinaries();
+
+    /** Arguments that make the interpreter print its version, appended to the binary. */
+    List<String> versionArguments();
+
+    /** The version as people write it, read from the output of {@link #versionArguments()}. */
+    String parseVersion(String output);
+
+    /** The command that runs {@code entryFile} inside the sandbox. */
+    List<String> runCommand(String binary, String entryFile, long memoryMb);
+
+    /** The command that checks {@code entryFile} without running it, printing diagnostics. */
+    List<String> checkCommand(String binary, String entryFile);
+
+    /** Virtual address space to allow each process; the cgroup enforces the real memory cap. */
+    default long addressSpaceMb(long memoryMb) {
+        return memoryMb;
+    }
+
+    /** Files this language needs under the guest directory (/opt/mcp-sandbox), by relative path. */
+    default Map<String, String> guestFiles() {
+        return Map.of();
+    }
+
+    /** The error the code died of, read from its stderr, with the line in the user's file. */
+    Optional<CodeError> runtimeError(String stderr, String entryFile);
+
+    /** Syntax problems from the output of {@link #checkCommand}. */
+    List<SyntaxProblem> syntaxProblems(String stdout, String stderr, String entryFile);
+
+    /** True when {@code stderr} shows the runtime itself ran out of memory. */
+    default boolean reportsOutOfMemory(String stderr) {
+        return false;
+    }
+}

@@ -1,0 +1,159 @@
+package dev.mcpsandbox.sandbox.language;
+
+import dev.mcpsandbox.config.LanguageConfig;
+import dev.mcpsandbox.config.ServerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The languages this installation knows, split at start-up into those whose runtime was found and
+ * those that are missing (with the reason and the fix). Detection resolves symlinks and refuses
+ * shell-script shims (pyenv, nvm): they read the environment, start slowly and may exec a binary
+ * outside the sandbox's read-only view.
+ */
+public final class LanguageCatalog {
+    private static final Logger log = LoggerFactory.getLogger(LanguageCatalog.class);
+    private static final List<Language> KNOWN = List.of(new PythonLanguage(), new JavaScriptLanguage(), new BashLanguage());
+    private static final Map<String, String> INSTALL_HINTS = Map.of(
+            "python", "apt-get install python3",
+            "javascript", "apt-get install nodejs",
+            "bash", "apt-get install bash");
+
+    private final Map<String, DetectedLanguage> available;
+    private final List<MissingLanguage> missing;
+    private final Map<String, String> aliases;
+
+    private LanguageCatalog(Map<String, DetectedLanguage> available, List<MissingLanguage> missing) {
+        this.available = Map.copyOf(available);
+        this.missing = List.copyOf(missing);
+        Map<String, String> a = new LinkedHashMap<>();
+        for (Language l : KNOWN) {
+            a.put(l.id(), l.id());
+            l.aliases().forEach(alias -> a.put(alias, l.id()));
+        }
+        this.aliases = Map.copyOf(a);
+    }
+
+    public static LanguageCatalog detect(ServerConfig config) {
+        Map<String, DetectedLanguage> available = new LinkedHashMap<>();
+        List<MissingLanguage> missing = new ArrayList<>();
+        for (Language language : KNOWN) {
+            LanguageConfig lc = config.language(language.id());
+            if (!lc.enabled()) {
+                missing.add(new MissingLanguage(language.id(), language.displayName(), "disabled in the configuration"));
+                continue;
+            }
+            try {
+                DetectedLanguage detected = detectOne(language, lc);
+                available.put(language.id(), detected);
+                log.info("language {}: {} {}", language.id(), detected.binary(), detected.version());
+            } catch (IOException e) {
+                missing.add(new MissingLanguage(language.id(), language.displayName(), e.getMessage()));
+                log.info("language {} unavailable: {}", language.id(), e.getMessage());
+            }
+        }
+        return new LanguageCatalog(available, missing);
+    }
+
+    private static DetectedLanguage detectOne(Language language, LanguageConfig config) throws IOException {
+        List<String> candidates = config.command().isEmpty() ? language.candidateBinaries() : List.of(config.command().get(0));
+        IOException last = null;
+        for (String candidate : candidates) {
+            Path path = Path.of(candidate);
+            if (!Files.exists(path)) {
+                continue;
+            }
+            try {
+                Path real = path.toRealPath();
+                refuseScripts(real);
+                String version = language.parseVersion(runForVersion(real, language.versionArguments()));
+                return new DetectedLanguage(language, real.toString(), version, config.extraReadOnlyPaths());
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        if (last != null) {
+            throw last;
+        }
+        String hint = INSTALL_HINTS.getOrDefault(language.id(), "install it");
+        throw new IOException("no " + language.displayName() + " runtime found (looked for "
+                + String.join(", ", candidates) + "); install it with: " + hint);
+    }
+
+    private static void refuseScripts(Path binary) throws IOException {
+        try (InputStream in = Files.newInputStream(binary)) {
+            byte[] head = in.readNBytes(2);
+            if (head.length == 2 && head[0] == '#' && head[1] == '!') {
+                throw new IOException(binary + " is a script (a version-manager shim?), not an interpreter;"
+                        + " point languages.<id>.command at the real binary");
+            }
+        }
+    }
+
+    private static String runForVersion(Path binary, List<String> arguments) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(binary.toString());
+        command.addAll(arguments);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().clear();
+        pb.environment().put("PATH", "/usr/bin:/bin");
+        Process p = pb.start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IOException(binary + " " + String.join(" ", arguments) + " failed: " + out.strip());
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroyForcibly();
+            throw new IOException("interrupted while detecting " + binary, e);
+        }
+    }
+
+    /** The language for a client-supplied id or alias, case-insensitive. */
+    public Optional<DetectedLanguage> find(String idOrAlias) {
+        String id = aliases.get(idOrAlias.strip().toLowerCase(Locale.ROOT));
+        return id == null ? Optional.empty() : Optional.ofNullable(available.get(id));
+    }
+
+    /** Why a known language cannot run, for an id or alias; empty for a name nobody knows. */
+    public Optional<MissingLanguage> whyMissing(String idOrAlias) {
+        String id = aliases.get(idOrAlias.strip().toLowerCase(Locale.ROOT));
+        return missing.stream().filter(m -> m.id().equals(id)).findFirst();
+    }
+
+    public List<DetectedLanguage> available() {
+        return List.copyOf(available.values());
+    }
+
+    public List<MissingLanguage> missing() {
+        return missing;
+    }
+
+    public String availableIds() {
+        return available.keySet().stream().collect(Collectors.joining(", "));
+    }
+
+    /** Every file the available languages need in the guest directory. */
+    public Map<String, String> guestFiles() {
+        Map<String, String> files = new LinkedHashMap<>();
+        available.values().forEach(d -> files.putAll(d.language().guestFiles()));
+        return files;
+    }
+}

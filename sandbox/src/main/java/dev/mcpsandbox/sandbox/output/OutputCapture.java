@@ -1,0 +1,73 @@
+package dev.mcpsandbox.sandbox.output;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * Drains one output stream of a sandbox, keeping at most {@code cap} bytes. Past the cap it calls
+ * {@code onOverflow} once (the run is ended with limit {@code output}) and keeps reading without
+ * storing, so the writer never blocks on a full pipe and memory stays bounded.
+ */
+public final class OutputCapture {
+    private final InputStream stream;
+    private final long cap;
+    private final Runnable onOverflow;
+    private final CompletableFuture<CapturedOutput> result = new CompletableFuture<>();
+
+    private OutputCapture(InputStream stream, long cap, Runnable onOverflow) {
+        this.stream = stream;
+        this.cap = cap;
+        this.onOverflow = onOverflow;
+    }
+
+    public static OutputCapture start(InputStream stream, long cap, Runnable onOverflow, Executor executor) {
+        OutputCapture capture = new OutputCapture(stream, cap, onOverflow);
+        executor.execute(capture::drain);
+        return capture;
+    }
+
+    private void drain() {
+        ByteArrayOutputStream kept = new ByteArrayOutputStream((int) Math.min(cap, 8192));
+        long total = 0;
+        boolean overflowed = false;
+        byte[] buffer = new byte[8192];
+        try (stream) {
+            int n;
+            while ((n = stream.read(buffer)) > 0) {
+                long room = cap - kept.size();
+                if (room > 0) {
+                    kept.write(buffer, 0, (int) Math.min(room, n));
+                }
+                total += n;
+                if (total > cap && !overflowed) {
+                    overflowed = true;
+                    onOverflow.run();
+                }
+            }
+        } catch (IOException e) {
+            // The stream closes under us when the sandbox is killed; what we have is the output.
+        }
+        result.complete(new CapturedOutput(decode(kept.toByteArray()), overflowed, total));
+    }
+
+    private static String decode(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(CodingErrorAction.REPLACE)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+    }
+
+    public CompletableFuture<CapturedOutput> result() {
+        return result;
+    }
+}

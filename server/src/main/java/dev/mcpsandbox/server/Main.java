@@ -1,0 +1,92 @@
+package dev.mcpsandbox.server;
+
+import dev.mcpsandbox.config.ConfigLoader;
+import dev.mcpsandbox.config.InvalidConfigException;
+import dev.mcpsandbox.config.ServerConfig;
+import dev.mcpsandbox.sandbox.backend.SandboxException;
+import dev.mcpsandbox.server.transport.StdioTransport;
+import io.modelcontextprotocol.server.McpSyncServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** The command line. With no options it serves MCP over stdio with the built-in defaults. */
+@Command(name = "mcp-sandbox", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "An MCP server that runs code in isolated bubblewrap sandboxes.")
+public final class Main implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "JSON configuration file (every key optional).")
+    private Path configFile;
+
+    @Option(names = "--check", description = "Check the configuration and the sandbox, print what is enforced, and exit.")
+    private boolean checkOnly;
+
+    public static void main(String[] args) {
+        // stdout is the MCP channel: keep the real one for the transport and send every stray print to stderr.
+        PrintStream protocolOut = System.out;
+        System.setOut(System.err);
+        Main main = new Main();
+        main.protocolOut = protocolOut;
+        int code = new CommandLine(main).setOut(new java.io.PrintWriter(System.err, true)).execute(args);
+        if (code != 0 || main.checkOnly) {
+            System.exit(code);
+        }
+    }
+
+    private PrintStream protocolOut = System.out;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig config;
+        try {
+            config = configFile == null ? ServerConfig.defaults() : ConfigLoader.load(configFile);
+        } catch (InvalidConfigException e) {
+            System.err.println(e.getMessage());
+            return 2;
+        }
+        ServerAssembly assembly;
+        try {
+            assembly = ServerAssembly.assemble(config);
+        } catch (SandboxException | IOException e) {
+            System.err.println("mcp-sandbox cannot start: " + e.getMessage());
+            return 3;
+        }
+        if (checkOnly) {
+            System.err.println("configuration and sandbox OK");
+            assembly.close();
+            return 0;
+        }
+        McpSyncServer server = StdioTransport.serve(assembly, Version.number(), System.in, protocolOut);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down");
+            server.closeGracefully();
+            assembly.close();
+            stopped.countDown();
+        }, "shutdown"));
+        log.info("mcp-sandbox {} serving on stdio", Version.number());
+        // The SDK's stdio reader ends at EOF on stdin; then the process exits and the hook cleans up.
+        return 0;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        static String number() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return v == null ? "dev" : v;
+        }
+
+        @Override
+        public String[] getVersion() {
+            return new String[]{"mcp-sandbox " + number()};
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.mcpsandbox.server;
+
+import dev.mcpsandbox.config.ServerConfig;
+import dev.mcpsandbox.sandbox.backend.BackendHealth;
+import dev.mcpsandbox.sandbox.backend.SandboxException;
+import dev.mcpsandbox.sandbox.backend.bubblewrap.BubblewrapBackend;
+import dev.mcpsandbox.sandbox.execution.CodeRunner;
+import dev.mcpsandbox.sandbox.language.LanguageCatalog;
+import dev.mcpsandbox.server.tools.ExecuteCodeTool;
+import dev.mcpsandbox.server.tools.ListLanguagesTool;
+import dev.mcpsandbox.server.tools.ValidateCodeTool;
+import dev.mcpsandbox.tools.audit.AuditSink;
+import dev.mcpsandbox.tools.audit.JsonLinesAuditSink;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * Wires the server once: configuration → backend (self-checked) → languages → runner → tool
+ * specifications. Transports take the specifications; nothing below this class reads the
+ * environment or the command line.
+ */
+public final class ServerAssembly implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ServerAssembly.class);
+    static final String INSTRUCTIONS = """
+            This server runs code in isolated, single-use sandboxes (no network; a private /workspace).
+            - list_languages: which languages run here, their versions and limits.
+            - validate_code {language, code}: syntax check without running; findings are advisory only.
+            - execute_code {language, code, files?, stdin?, timeoutSeconds?}: runs the program and returns stdout,
+              stderr, exitCode and, on failure, error {type, message, line}; limitHit names a limit that stopped it.
+            Print what you need to stdout; keep output small. Each call starts from an empty sandbox.""";
+
+    private final CodeRunner runner;
+    private final AuditSink audit;
+    private final List<SyncToolSpecification> tools;
+
+    private ServerAssembly(CodeRunner runner, AuditSink audit, List<SyncToolSpecification> tools) {
+        this.runner = runner;
+        this.audit = audit;
+        this.tools = tools;
+    }
+
+    public static ServerAssembly assemble(ServerConfig config) throws SandboxException, IOException {
+        Path workRoot = config.execution().workRoot()
+                .orElse(Path.of(System.getProperty("java.io.tmpdir"), "mcp-sandbox"));
+        BubblewrapBackend backend = BubblewrapBackend.start(workRoot, config.execution().sandboxUidBase());
+        BackendHealth health = backend.selfCheck();
+        if (!health.usable()) {
+            backend.close();
+            throw new SandboxException("the bubblewrap backend cannot isolate code here:\n  - "
+                    + String.join("\n  - ", health.failures()));
+        }
+        health.enforced().forEach(e -> log.info("isolation: {}", e));
+        health.weakened().forEach(w -> log.warn("isolation weakened: {}", w));
+        LanguageCatalog languages = LanguageCatalog.detect(config);
+        AuditSink audit = config.audit().file().isPresent()
+                ? JsonLinesAuditSink.open(config.audit().file().get()) : AuditSink.NONE;
+        boolean processesByRlimit = health.weakened().stream().anyMatch(w -> w.startsWith("no cgroups"));
+        CodeRunner runner = CodeRunner.create(backend, languages, config, audit, Clock.systemUTC(), processesByRlimit);
+        List<SyncToolSpecification> tools = List.of(
+                new ExecuteCodeTool(runner).specification(),
+                new ValidateCodeTool(runner).specification(),
+                new ListLanguagesTool(runner, backend.name()).specification());
+        return new ServerAssembly(runner, audit, tools);
+    }
+
+    public List<SyncToolSpecification> tools() {
+        return tools;
+    }
+
+    public String instructions() {
+        return INSTRUCTIONS;
+    }
+
+    @Override
+    public void close() {
+        runner.close();
+        audit.close();
+    }
+}

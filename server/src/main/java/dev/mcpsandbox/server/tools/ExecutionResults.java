@@ -1,0 +1,125 @@
+package dev.mcpsandbox.server.tools;
+
+import dev.mcpsandbox.sandbox.execution.ExecutionOutcome;
+import dev.mcpsandbox.sandbox.execution.RunReport;
+import dev.mcpsandbox.sandbox.language.CodeError;
+import dev.mcpsandbox.sandbox.limits.LimitKind;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema.TextContent;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Turns an {@link ExecutionOutcome} into the {@code execute_code} result: structured content that
+ * matches the published output schema, plus a short text rendering for clients that ignore it.
+ */
+final class ExecutionResults {
+    private ExecutionResults() {
+    }
+
+    static CallToolResult render(ExecutionOutcome outcome) {
+        if (outcome instanceof ExecutionOutcome.Finished f) {
+            return ran(f.report(), Optional.of(f.exitCode()), Optional.empty(), f.exitCode() != 0, f.report().error());
+        }
+        if (outcome instanceof ExecutionOutcome.LimitHit l) {
+            return ran(l.report(), l.exitCode(), Optional.of(l.limit()), true, l.report().error());
+        }
+        if (outcome instanceof ExecutionOutcome.Cancelled c) {
+            return ran(c.report(), Optional.empty(), Optional.empty(), true,
+                    Optional.of(new CodeError("cancelled", "the client cancelled the run", Optional.empty())));
+        }
+        if (outcome instanceof ExecutionOutcome.Rejected r) {
+            return notRun("invalid_request", r.message());
+        }
+        if (outcome instanceof ExecutionOutcome.Failed f) {
+            return notRun("sandbox_failure", f.message());
+        }
+        throw new IllegalStateException("unknown outcome " + outcome);
+    }
+
+    static CallToolResult invalid(List<String> problems) {
+        return notRun("invalid_request", String.join("; ", problems));
+    }
+
+    private static CallToolResult ran(RunReport report, Optional<Integer> exitCode, Optional<LimitKind> limit,
+                                      boolean isError, Optional<CodeError> error) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("exitCode", exitCode.orElse(null));
+        s.put("stdout", report.stdout().text());
+        s.put("stderr", report.stderr().text());
+        s.put("stdoutTruncated", report.stdout().truncated());
+        s.put("stderrTruncated", report.stderr().truncated());
+        s.put("timedOut", limit.map(l -> l == LimitKind.TIMEOUT).orElse(false));
+        s.put("limitHit", limit.map(LimitKind::wireName).orElse(null));
+        s.put("durationMs", report.duration().toMillis());
+        s.put("result", null);
+        s.put("toolCalls", List.of());
+        s.put("files", List.of());
+        s.put("error", error.map(ExecutionResults::errorJson).orElse(null));
+        s.put("redacted", report.redactions());
+        s.put("executionId", report.executionId());
+
+        StringBuilder text = new StringBuilder();
+        if (limit.isPresent()) {
+            text.append("stopped: ").append(limit.get().wireName()).append(" — ").append(limit.get().explanation());
+        } else {
+            text.append("exit code ").append(exitCode.map(String::valueOf).orElse("none"));
+        }
+        text.append(" (").append(report.duration().toMillis()).append(" ms)\n");
+        error.ifPresent(e -> text.append("error: ").append(e.type()).append(e.message().isEmpty() ? "" : ": " + e.message())
+                .append(e.line().map(l -> " (line " + l + ")").orElse("")).append('\n'));
+        section(text, "stdout", report.stdout().text(), report.stdout().truncated());
+        section(text, "stderr", report.stderr().text(), report.stderr().truncated());
+        if (!report.redactions().isEmpty()) {
+            text.append("[secrets redacted from the output: ").append(String.join(", ", report.redactions())).append("]\n");
+        }
+        return CallToolResult.builder()
+                .content(List.of(new TextContent(text.toString().stripTrailing())))
+                .structuredContent(s)
+                .isError(isError)
+                .build();
+    }
+
+    private static void section(StringBuilder text, String name, String body, boolean truncated) {
+        if (body.isEmpty() && !truncated) {
+            return;
+        }
+        text.append("--- ").append(name).append(truncated ? " (truncated)" : "").append(" ---\n").append(body);
+        if (!body.endsWith("\n")) {
+            text.append('\n');
+        }
+    }
+
+    private static Map<String, Object> errorJson(CodeError e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", e.type());
+        m.put("message", e.message());
+        m.put("line", e.line().orElse(null));
+        return m;
+    }
+
+    /** A request that never ran still answers in the published shape, with the reason in {@code error}. */
+    private static CallToolResult notRun(String type, String message) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("exitCode", null);
+        s.put("stdout", "");
+        s.put("stderr", "");
+        s.put("stdoutTruncated", false);
+        s.put("stderrTruncated", false);
+        s.put("timedOut", false);
+        s.put("limitHit", null);
+        s.put("durationMs", 0);
+        s.put("result", null);
+        s.put("toolCalls", List.of());
+        s.put("files", List.of());
+        s.put("error", errorJson(new CodeError(type, message, Optional.empty())));
+        return CallToolResult.builder()
+                .content(List.of(new TextContent("not run: " + message)))
+                .structuredContent(s)
+                .isError(true)
+                .build();
+    }
+}
