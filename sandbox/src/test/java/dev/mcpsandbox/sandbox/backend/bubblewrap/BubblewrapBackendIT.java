@@ -1,0 +1,139 @@
+package dev.mcpsandbox.sandbox.backend.bubblewrap;
+
+import dev.mcpsandbox.config.ResourceLimits;
+import dev.mcpsandbox.sandbox.backend.RunLimits;
+import dev.mcpsandbox.sandbox.backend.Sandbox;
+import dev.mcpsandbox.sandbox.backend.SandboxSpec;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The backend seen from the host: which uid its processes have, and what is left after close. */
+class BubblewrapBackendIT {
+    private static final RunLimits GENEROUS = new RunLimits(30, 1 << 20, 64, 1L << 30, 0);
+    @TempDir
+    static Path workRoot;
+    private static BubblewrapBackend backend;
+
+    @BeforeAll
+    static void start() throws Exception {
+        boolean present = Files.isExecutable(Path.of("/usr/bin/bwrap"));
+        if (!present && Boolean.getBoolean("sandbox.it.required")) {
+            throw new AssertionError("bubblewrap is required for this run");
+        }
+        Assumptions.assumeTrue(present, "bubblewrap is not installed");
+        backend = BubblewrapBackend.start(workRoot, 61000);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    private static SandboxSpec spec(List<String> command) {
+        return new SandboxSpec("it", command, List.of(), Map.of("PATH", "/usr/bin:/bin"), ResourceLimits.DEFAULTS, 1024);
+    }
+
+    @Test
+    void selfCheckPassesOnThisMachine() {
+        assertThat(backend.selfCheck().failures()).isEmpty();
+        assertThat(backend.selfCheck().usable()).isTrue();
+    }
+
+    @Test
+    void codeNeverRunsAsHostRoot() throws Exception {
+        String marker = "4242." + ThreadLocalRandom.current().nextInt(1000, 9999);
+        try (Sandbox sandbox = backend.create(spec(List.of("/usr/bin/sleep", marker)))) {
+            sandbox.begin(GENEROUS, new byte[0]);
+            List<Long> pids = waitForProcesses(marker, true);
+            assertThat(pids).isNotEmpty();
+            for (long pid : pids) {
+                assertThat(hostUid(pid)).as("host uid of sandboxed pid %d", pid).isNotZero();
+            }
+        }
+        assertThat(waitForProcesses(marker, false)).as("processes left after close").isEmpty();
+    }
+
+    @Test
+    void killTakesDownTheWholeProcessTree() throws Exception {
+        String marker = "4343." + ThreadLocalRandom.current().nextInt(1000, 9999);
+        try (Sandbox sandbox = backend.create(spec(List.of("/bin/sh", "-c",
+                "/usr/bin/sleep " + marker + " & /usr/bin/sleep " + marker + " & wait")))) {
+            sandbox.begin(GENEROUS, new byte[0]);
+            assertThat(waitForProcesses(marker, true)).hasSizeGreaterThanOrEqualTo(2);
+            sandbox.kill();
+            assertThat(sandbox.awaitExit(Duration.ofSeconds(5))).isPresent();
+            assertThat(waitForProcesses(marker, false)).isEmpty();
+        }
+    }
+
+    @Test
+    void closeRemovesScratchSpace() throws Exception {
+        Path work;
+        try (Sandbox sandbox = backend.create(spec(List.of("/bin/sh", "-c", "echo hi > /workspace/out.txt")))) {
+            work = sandbox.workDir();
+            sandbox.writeFile("in/data.txt", "x".getBytes(StandardCharsets.UTF_8));
+            sandbox.begin(GENEROUS, new byte[0]);
+            assertThat(sandbox.awaitExit(Duration.ofSeconds(10))).contains(0);
+            assertThat(Files.readString(work.resolve("out.txt"))).isEqualTo("hi\n");
+        }
+        assertThat(work).doesNotExist();
+    }
+
+    @Test
+    void writeFileRefusesNamesThatEscape() throws Exception {
+        try (Sandbox sandbox = backend.create(spec(List.of("/bin/true")))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> sandbox.writeFile("../escape.txt", new byte[1]))
+                    .isInstanceOf(IOException.class);
+            assertThat(sandbox.workDir().getParent().resolve("escape.txt")).doesNotExist();
+        }
+    }
+
+    private static List<Long> waitForProcesses(String marker, boolean present) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        List<Long> found;
+        do {
+            found = ProcessHandle.allProcesses()
+                    .filter(p -> p.info().commandLine().map(c -> c.contains(marker)).orElse(false)
+                            || cmdline(p.pid()).contains(marker))
+                    .filter(p -> !cmdline(p.pid()).contains("-c"))
+                    .map(ProcessHandle::pid).toList();
+            if (found.isEmpty() != present) {
+                return found;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        return found;
+    }
+
+    private static String cmdline(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8)
+                    .replace('\0', ' ');
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static int hostUid(long pid) throws IOException {
+        Optional<String> line = Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
+                .filter(l -> l.startsWith("Uid:")).findFirst();
+        return Integer.parseInt(line.orElseThrow().split("\\s+")[1]);
+    }
+}

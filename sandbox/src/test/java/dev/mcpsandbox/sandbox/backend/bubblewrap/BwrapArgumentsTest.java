@@ -1,0 +1,66 @@
+package dev.mcpsandbox.sandbox.backend.bubblewrap;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BwrapArgumentsTest {
+    private static final BwrapArguments.Layout LAYOUT = new BwrapArguments.Layout(Path.of("/run/x/fs/work"),
+            Path.of("/run/x/fs/tmp"), Path.of("/run/x/bridge"), Path.of("/run/guest"), Path.of("/run/passwd"),
+            Path.of("/run/group"));
+
+    private static List<String> options() {
+        return BwrapArguments.options(LAYOUT, List.of("/opt/toolchain"), Map.of("PATH", "/usr/bin", "HOME", "/workspace"));
+    }
+
+    @Test
+    void unsharesEveryNamespaceAndDisablesNestedUserNamespaces() {
+        assertThat(options()).containsSubsequence("--unshare-all", "--unshare-user", "--disable-userns");
+        assertThat(options()).doesNotContain("--share-net");
+    }
+
+    @Test
+    void runsAsNobodyWithoutCapabilities() {
+        assertThat(options()).containsSubsequence("--uid", "65534", "--gid", "65534", "--cap-drop", "ALL");
+    }
+
+    @Test
+    void clearsTheEnvironmentBeforeSettingOnlyWhatTheCodeNeeds() {
+        List<String> o = options();
+        int clear = o.indexOf("--clearenv");
+        assertThat(clear).isNotNegative();
+        assertThat(o.subList(clear, o.size())).containsSubsequence("--setenv", "HOME", "/workspace");
+        assertThat(o.stream().filter(a -> a.equals("--setenv")).count()).isEqualTo(2);
+    }
+
+    @Test
+    void bindsRuntimeReadOnlyAndOnlyScratchWritable() {
+        List<String> o = options();
+        assertThat(o).containsSubsequence("--ro-bind", "/usr", "/usr");
+        assertThat(o).containsSubsequence("--ro-bind", "/opt/toolchain", "/opt/toolchain");
+        assertThat(o).containsSubsequence("--bind", "/run/x/fs/work", "/workspace");
+        assertThat(o).containsSubsequence("--bind", "/run/x/fs/tmp", "/tmp");
+        assertThat(o).containsSubsequence("--ro-bind", "/run/guest", "/opt/mcp-sandbox");
+        long writable = o.stream().filter(a -> a.equals("--bind")).count();
+        assertThat(writable).as("only work, tmp and bridge are writable").isEqualTo(3);
+    }
+
+    @Test
+    void remountsRootReadOnlyAfterAllMountsAndEndsWithLifecycle() {
+        List<String> o = options();
+        assertThat(o.indexOf("--remount-ro")).isGreaterThan(o.lastIndexOf("--bind"));
+        assertThat(o.subList(o.size() - 2, o.size())).containsExactly("--die-with-parent", "--new-session");
+    }
+
+    @Test
+    void commandStartsWithTheLauncherThatWaitsForTheGoLine() {
+        List<String> command = BwrapArguments.command(List.of("/usr/bin/python3", "main.py"));
+        assertThat(command.subList(0, 2)).containsExactly("/bin/sh", "-c");
+        assertThat(command.get(2)).startsWith("IFS=' ' read -r");
+        assertThat(command.subList(command.size() - 2, command.size())).containsExactly("/usr/bin/python3", "main.py");
+    }
+}
