@@ -38,7 +38,7 @@ public final class LanguageCatalog {
     private final Map<String, String> aliases;
 
     private LanguageCatalog(Map<String, DetectedLanguage> available, List<MissingLanguage> missing) {
-        this.available = Map.copyOf(available);
+        this.available = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(available));
         this.missing = List.copyOf(missing);
         Map<String, String> a = new LinkedHashMap<>();
         for (Language l : KNOWN) {

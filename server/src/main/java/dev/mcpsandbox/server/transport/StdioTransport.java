@@ -8,16 +8,21 @@ import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
 
 import java.io.InputStream;
-import java.io.PrintStream;
+import java.io.OutputStream;
 import java.time.Duration;
 
 /** Serves the tools over stdin/stdout. stdout belongs to the protocol: everything else is moved to stderr. */
 public final class StdioTransport {
+    /** Largest message accepted on stdin; the SDK's own default bound. */
+    static final int MAX_LINE_BYTES = 16 * 1024 * 1024;
+
     private StdioTransport() {
     }
 
-    public static McpSyncServer serve(ServerAssembly assembly, String version, InputStream in, PrintStream protocolOut) {
-        StdioServerTransportProvider transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(), in, protocolOut);
+    public static McpSyncServer serve(ServerAssembly assembly, String version, InputStream in, OutputStream protocolOut) {
+        GuardedStdio stdio = new GuardedStdio(in, protocolOut, MAX_LINE_BYTES);
+        StdioServerTransportProvider transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(),
+                stdio.input(), stdio.output(), MAX_LINE_BYTES);
         return McpServer.sync(transport)
                 .serverInfo("mcp-sandbox", version)
                 .instructions(assembly.instructions())

@@ -54,6 +54,7 @@ public final class BubblewrapBackend implements SandboxBackend {
     private final boolean diskQuota;
     private final ExecutorService io;
     private final AtomicLong sequence = new AtomicLong();
+    private final java.util.Set<Sandbox> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final String owner = Long.toString(ProcessHandle.current().pid());
 
     private BubblewrapBackend(Path runRoot, Optional<Path> seccompFile, Cgroups cgroups, HostIdentity identity,
@@ -244,7 +245,13 @@ public final class BubblewrapBackend implements SandboxBackend {
             ScratchSpace owned = scratch;
             Optional<Cgroups.Group> ownedGroups = groups;
             log.debug("{}: started bwrap pid {} as uid {}", name, process.pid(), uid);
-            return new BubblewrapSandbox(name, process, owned, ownedGroups, uid, () -> identity.release(uid), io);
+            BubblewrapSandbox[] created = new BubblewrapSandbox[1];
+            created[0] = new BubblewrapSandbox(name, process, owned, ownedGroups, uid, () -> {
+                live.remove(created[0]);
+                identity.release(uid);
+            }, io);
+            live.add(created[0]);
+            return created[0];
         } catch (IOException | RuntimeException e) {
             groups.ifPresent(Cgroups.Group::close);
             if (scratch != null) {
@@ -255,8 +262,12 @@ public final class BubblewrapBackend implements SandboxBackend {
         }
     }
 
+    /** Destroys every sandbox still alive (shutdown with executions in flight), then the run directory. */
     @Override
     public void close() {
+        for (Sandbox sandbox : List.copyOf(live)) {
+            sandbox.close();
+        }
         io.shutdownNow();
         ScratchSpace.deleteTree(runRoot);
     }
