@@ -273,9 +273,17 @@ public final class CodeRunner implements AutoCloseable {
         return admission.queued();
     }
 
+    /** Lets background teardown of finished sandboxes complete, then destroys whatever is still alive. */
     @Override
     public void close() {
-        io.shutdownNow();
+        io.shutdown();
+        try {
+            if (!io.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                log.warn("sandbox teardown still running after 10 s; destroying what is left");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         backend.close();
     }
 }

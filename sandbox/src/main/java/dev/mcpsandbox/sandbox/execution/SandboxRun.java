@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * One program in one single-use sandbox, step by step: create the sandbox, place the code and files,
  * start draining output, send the go signal, watch the clock and the cgroup counters, collect.
- * The sandbox is destroyed before this returns, whatever happened.
+ * Every process of the sandbox is dead before this returns, whatever happened; removing its files and
+ * cgroups happens off the request path, on {@code io}.
  */
 final class SandboxRun {
     private static final Duration WATCH_INTERVAL = Duration.ofMillis(25);
@@ -58,7 +59,8 @@ final class SandboxRun {
                    byte[] stdin, Cancellation cancellation, Executor io, boolean perUidProcessLimit)
             throws SandboxException, InterruptedException {
         ResourceLimits limits = spec.limits();
-        try (Sandbox sandbox = backend.create(spec)) {
+        Sandbox sandbox = backend.create(spec);
+        try {
             try {
                 sandbox.writeFile(entryFile, code.getBytes(StandardCharsets.UTF_8));
                 for (Map.Entry<String, byte[]> f : files.entrySet()) {
@@ -124,6 +126,9 @@ final class SandboxRun {
                 exit = Optional.empty();
             }
             return new Raw(exit, Optional.ofNullable(stoppedFor.get()), cancelled, stdout, stderr, duration, signals);
+        } finally {
+            sandbox.kill();
+            io.execute(sandbox::close);
         }
     }
 
