@@ -150,24 +150,26 @@ public final class CodeRunner implements AutoCloseable {
         return new ExecutionOutcome.Finished(raw.exitCode().orElse(-1), report);
     }
 
-    /** Limits that end a run without our watchdog noticing first: rlimit signals, OOM kills, a full disk. */
+    /**
+     * Limits that end a run without our watchdog noticing first: rlimit signals, OOM kills, a full disk,
+     * a refused fork. A limit the code ran into counts even when the code then exited 0 (a fork bomb's
+     * script exits at once while its children keep hitting the cap).
+     */
     private static Optional<LimitKind> limitFromEnding(SandboxRun.Raw raw, DetectedLanguage language, String stderr,
                                                        Optional<CodeError> error) {
         int code = raw.exitCode().orElse(0);
         if (code == 128 + 24) {
             return Optional.of(LimitKind.TIMEOUT); // SIGXCPU: CPU seconds used up
         }
-        if (code == 128 + 25 || raw.signals().diskFull() && code != 0) {
-            return Optional.of(LimitKind.FILE_SIZE); // SIGXFSZ, or ENOSPC on the sandbox's own quota
+        if (code == 128 + 25 || raw.signals().diskFull()
+                || error.map(e -> e.message().contains("File too large")).orElse(false)) {
+            return Optional.of(LimitKind.FILE_SIZE); // SIGXFSZ, EFBIG, or ENOSPC on the sandbox's own quota
         }
         if (raw.signals().memoryExhausted() || code != 0 && language.language().reportsOutOfMemory(stderr)) {
             return Optional.of(LimitKind.MEMORY);
         }
-        if (raw.signals().processCapHit() && code != 0) {
+        if (raw.signals().processCapHit()) {
             return Optional.of(LimitKind.PROCESSES);
-        }
-        if (error.map(e -> e.message().contains("File too large")).orElse(false)) {
-            return Optional.of(LimitKind.FILE_SIZE);
         }
         return Optional.empty();
     }
