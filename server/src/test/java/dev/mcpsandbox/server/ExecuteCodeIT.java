@@ -141,6 +141,57 @@ class ExecuteCodeIT {
     }
 
     @Test
+    void pythonMultiLineExceptionMessageKeepsTheExceptionType() {
+        Map<String, Object> r = server.execute("python", "x = 1\nraise ValueError('first line\\nsecond')\n");
+        Map<?, ?> error = (Map<?, ?>) r.get("error");
+        assertThat(error).as("error of %s", r).isNotNull();
+        assertThat(error.get("type")).as("error %s", error).isEqualTo("ValueError");
+        assertThat((String) error.get("message")).as("error %s", error).startsWith("first line");
+        assertThat(error.get("line")).isEqualTo(2);
+    }
+
+    @Test
+    void javascriptErrorTypeIsNotTakenFromWhatTheProgramPrintedToStderr() {
+        Map<String, Object> r = server.execute("javascript", "console.error('debug: starting');\nnull.x;\n");
+        Map<?, ?> error = (Map<?, ?>) r.get("error");
+        assertThat(error).as("error of %s", r).isNotNull();
+        assertThat(error.get("type")).as("error %s", error).isEqualTo("TypeError");
+        assertThat((String) error.get("message")).as("error %s", error).contains("null");
+        assertThat(error.get("line")).isEqualTo(2);
+    }
+
+    @Test
+    void javascriptExitWithoutAnExceptionReportsNoError() {
+        Map<String, Object> r = server.execute("javascript", "console.error('warning: low disk');\nprocess.exit(2);\n");
+        assertThat(r.get("exitCode")).isEqualTo(2);
+        assertThat(r.get("stderr")).isEqualTo("warning: low disk\n");
+        assertThat(r.get("error")).as("error of a plain exit(2)").isNull();
+    }
+
+    @Test
+    void javascriptThrownNonErrorValueBecomesTheErrorMessage() {
+        Map<String, Object> r = server.execute("javascript", "console.log('x');\nthrow 'plain string thrown';\n");
+        Map<?, ?> error = (Map<?, ?>) r.get("error");
+        assertThat(error).as("error of %s", r).isNotNull();
+        assertThat((String) error.get("message")).as("error %s", error).contains("plain string thrown");
+    }
+
+    @Test
+    void runPastItsTimeoutIsKilledWithTimedOutAndNullExitCode() {
+        long started = System.nanoTime();
+        CallToolResult result = server.call("execute_code", Map.of("language", "python",
+                "code", "print('started', flush=True)\nwhile True:\n    pass\n", "timeoutSeconds", 1));
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        Map<String, Object> r = structured(result);
+        assertThat(r.get("timedOut")).isEqualTo(true);
+        assertThat(r.get("limitHit")).isEqualTo("timeout");
+        assertThat(r.get("exitCode")).isNull();
+        assertThat(r.get("stdout")).isEqualTo("started\n");
+        assertThat(result.isError()).isTrue();
+        assertThat(ms).as("took %d ms", ms).isLessThan(10_000);
+    }
+
+    @Test
     void bashCommandNotFoundReportsTheLine() {
         Map<String, Object> r = server.execute("bash", "echo first\nno_such_command_xyz --flag\n");
         assertThat(r.get("exitCode")).isEqualTo(127);

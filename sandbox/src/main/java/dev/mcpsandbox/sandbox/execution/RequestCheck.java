@@ -105,6 +105,7 @@ final class RequestCheck {
             total += content.length;
             files.put(name, content);
         }
+        conflictingPaths(files.keySet(), entryFile).ifPresent(problems::add);
         if (total > execution.maxInputFilesBytes()) {
             problems.add("input files total " + total + " bytes; the maximum is " + execution.maxInputFilesBytes());
         }
@@ -135,6 +136,23 @@ final class RequestCheck {
         }
         if (name.equals(entryFile)) {
             return Optional.of(entryFile + " holds the code itself; choose another name");
+        }
+        return Optional.empty();
+    }
+
+    /** A name that another name needs as a directory ("data" and "data/in.csv") cannot be both. */
+    static Optional<String> conflictingPaths(java.util.Set<String> names, String entryFile) {
+        java.util.Set<String> all = new java.util.TreeSet<>(names);
+        all.add(entryFile);
+        for (String name : names) {
+            for (int slash = name.indexOf('/'); slash > 0; slash = name.indexOf('/', slash + 1)) {
+                String directory = name.substring(0, slash);
+                if (all.contains(directory)) {
+                    return Optional.of("files[\"" + printable(name) + "\"] needs \"" + printable(directory)
+                            + "\" to be a directory, but " + (directory.equals(entryFile) ? "that is the code file"
+                            : "it is also given as a file") + "; rename one of them");
+                }
+            }
         }
         return Optional.empty();
     }

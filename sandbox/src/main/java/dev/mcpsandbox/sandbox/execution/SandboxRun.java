@@ -61,13 +61,9 @@ final class SandboxRun {
         ResourceLimits limits = spec.limits();
         Sandbox sandbox = backend.create(spec);
         try {
-            try {
-                sandbox.writeFile(entryFile, code.getBytes(StandardCharsets.UTF_8));
-                for (Map.Entry<String, byte[]> f : files.entrySet()) {
-                    sandbox.writeFile(f.getKey(), f.getValue());
-                }
-            } catch (IOException e) {
-                throw new SandboxException("cannot place the code in the sandbox: " + e.getMessage(), e);
+            place(sandbox, entryFile, code.getBytes(StandardCharsets.UTF_8));
+            for (Map.Entry<String, byte[]> f : files.entrySet()) {
+                place(sandbox, f.getKey(), f.getValue());
             }
             AtomicReference<LimitKind> stoppedFor = new AtomicReference<>();
             Runnable outputOverflow = () -> {
@@ -129,6 +125,16 @@ final class SandboxRun {
         } finally {
             sandbox.kill();
             io.execute(sandbox::close);
+        }
+    }
+
+    /** The message names the file as the caller gave it, never the host path behind it. */
+    private static void place(Sandbox sandbox, String name, byte[] content) throws SandboxException {
+        try {
+            sandbox.writeFile(name, content);
+        } catch (IOException e) {
+            throw new SandboxException("cannot write input file \"" + name + "\" into the sandbox ("
+                    + e.getClass().getSimpleName() + ")", e);
         }
     }
 

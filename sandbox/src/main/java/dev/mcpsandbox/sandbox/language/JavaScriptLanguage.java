@@ -13,7 +13,9 @@ import java.util.regex.Pattern;
  */
 final class JavaScriptLanguage implements Language {
     private static final String PRELOAD = "js/preload.mjs";
-    private static final Pattern ERROR_LINE = Pattern.compile("^(?:Uncaught )?([A-Za-z_$][\\w$]*(?:Error|Exception)?): (.*)$");
+    private static final Pattern ERROR_LINE = Pattern.compile("^(?:Uncaught )?([A-Za-z_$][\\w$]*(?:Error|Exception)|Error): (.*)$");
+    private static final Pattern NODE_VERSION_LINE = Pattern.compile("^Node\\.js v\\d+\\S*$");
+    private static final Pattern LOCATION_LINE = Pattern.compile("^\\S+:\\d+$");
 
     @Override
     public String id() {
@@ -75,20 +77,52 @@ final class JavaScriptLanguage implements Language {
                 """);
     }
 
+    /**
+     * Node reports an uncaught exception as a block: {@code location:line}, the source line, a caret,
+     * a blank line, the error ({@code Type: message}, or the thrown value itself), the stack, and
+     * finally {@code Node.js vX}. Without that closing line the program exited on its own: no error.
+     */
     @Override
     public Optional<CodeError> runtimeError(String stderr, String entryFile) {
-        Pattern location = Pattern.compile(Pattern.quote(entryFile) + ":(\\d+)");
-        Optional<Integer> line = ErrorText.firstLineNumber(location, stderr);
-        for (String l : ErrorText.lines(stderr)) {
-            Matcher m = ERROR_LINE.matcher(l);
-            if (m.matches()) {
-                return Optional.of(new CodeError(m.group(1), m.group(2), line));
+        List<String> lines = ErrorText.lines(stderr);
+        int end = -1;
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (NODE_VERSION_LINE.matcher(lines.get(i)).matches()) {
+                end = i;
+                break;
             }
         }
-        if (line.isPresent() || stderr.contains("Uncaught")) {
-            return Optional.of(new CodeError("Error", lastMeaningfulLine(stderr), line));
+        if (end < 0) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        int header = -1;
+        for (int i = end - 1; i >= 0; i--) {
+            if (LOCATION_LINE.matcher(lines.get(i)).matches()) {
+                header = i;
+                break;
+            }
+        }
+        Pattern userFile = Pattern.compile(Pattern.quote(entryFile) + ":(\\d+)");
+        Optional<Integer> line = ErrorText.firstLineNumber(userFile,
+                String.join("\n", lines.subList(Math.max(0, header), end)));
+        int i = header + 1;
+        if (header >= 0) {
+            while (i < end && !lines.get(i).matches("^\\s*\\^+\\s*$")) {
+                i++;
+            }
+            i++;
+        }
+        while (i < end && lines.get(i).isBlank()) {
+            i++;
+        }
+        if (i >= end) {
+            return Optional.of(new CodeError("Error", "uncaught exception", line));
+        }
+        Matcher m = ERROR_LINE.matcher(lines.get(i));
+        if (m.matches()) {
+            return Optional.of(new CodeError(m.group(1), m.group(2), line));
+        }
+        return Optional.of(new CodeError("Uncaught", lines.get(i).strip(), line));
     }
 
     private static String lastMeaningfulLine(String text) {

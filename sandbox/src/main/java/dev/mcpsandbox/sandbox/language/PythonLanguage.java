@@ -73,28 +73,46 @@ final class PythonLanguage implements Language {
         return List.of(binary, "-E", "-s", "-B", "-c", CHECKER, entryFile);
     }
 
+    /**
+     * Reads the last traceback: its last frame in the user's file gives the line; the first unindented
+     * line after the frames is {@code Type: message}, and any lines after it continue the message.
+     */
     @Override
     public Optional<CodeError> runtimeError(String stderr, String entryFile) {
-        int traceback = stderr.lastIndexOf("Traceback (most recent call last):");
-        boolean syntax = stderr.contains("File \"" + entryFile + "\"") && stderr.contains("Error");
-        if (traceback < 0 && !syntax) {
+        List<String> lines = ErrorText.lines(stderr);
+        int lastFrame = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("  File \"")) {
+                lastFrame = i;
+            }
+        }
+        if (lastFrame < 0) {
             return Optional.empty();
         }
-        String tail = traceback >= 0 ? stderr.substring(traceback) : stderr;
-        Pattern frame = Pattern.compile("File \"" + Pattern.quote(entryFile) + "\", line (\\d+)");
-        Optional<Integer> line = ErrorText.lastLineNumber(frame, tail);
-        List<String> lines = ErrorText.lines(tail);
-        for (int i = lines.size() - 1; i >= 0; i--) {
-            String l = lines.get(i);
-            if (l.startsWith(" ") || l.isBlank()) {
-                continue;
-            }
-            Matcher m = EXCEPTION_LINE.matcher(l);
-            if (m.matches()) {
-                return Optional.of(new CodeError(m.group(1), m.group(2) == null ? "" : m.group(2), line));
-            }
+        int traceStart = lastFrame;
+        while (traceStart > 0 && !lines.get(traceStart).startsWith("Traceback (most recent call last):")) {
+            traceStart--;
         }
-        return Optional.empty();
+        Pattern frame = Pattern.compile("^  File \"" + Pattern.quote(entryFile) + "\", line (\\d+)", Pattern.MULTILINE);
+        Optional<Integer> line = ErrorText.lastLineNumber(frame,
+                String.join("\n", lines.subList(traceStart, lastFrame + 1)));
+        int i = lastFrame + 1;
+        while (i < lines.size() && (lines.get(i).startsWith(" ") || lines.get(i).isBlank())) {
+            i++;
+        }
+        if (i >= lines.size()) {
+            return Optional.empty();
+        }
+        Matcher m = EXCEPTION_LINE.matcher(lines.get(i));
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        StringBuilder message = new StringBuilder(m.group(2) == null ? "" : m.group(2));
+        for (int j = i + 1; j < lines.size() && !lines.get(j).startsWith("Traceback ")
+                && !lines.get(j).startsWith("During handling"); j++) {
+            message.append('\n').append(lines.get(j));
+        }
+        return Optional.of(new CodeError(m.group(1), message.toString().strip(), line));
     }
 
     @Override

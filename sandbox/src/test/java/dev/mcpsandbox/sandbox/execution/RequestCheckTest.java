@@ -7,6 +7,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class RequestCheckTest {
 
+    @org.junit.jupiter.api.Test
+    void refusesANameThatAnotherNameNeedsAsADirectory() {
+        assertThat(RequestCheck.conflictingPaths(java.util.Set.of("data", "data/in.csv"), "main.py"))
+                .hasValueSatisfying(m -> assertThat(m).contains("data/in.csv").contains("\"data\""));
+        assertThat(RequestCheck.conflictingPaths(java.util.Set.of("main.py/x"), "main.py"))
+                .hasValueSatisfying(m -> assertThat(m).contains("code file"));
+        assertThat(RequestCheck.conflictingPaths(java.util.Set.of("data/a.csv", "data/b.csv"), "main.py")).isEmpty();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"../x", "/etc/passwd", "a/../../x", "a//b", ".", "a/./b", "", "a\\b", "x\u0000y", "main.py"})
     void refusesNamesThatEscapeOrCollide(String name) {

@@ -23,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 public final class GuardedStdio {
     private static final Logger log = LoggerFactory.getLogger(GuardedStdio.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final java.util.regex.Pattern ID_FIELD =
+            java.util.regex.Pattern.compile("\"id\"\\s*:\\s*(-?\\d{1,18}|\"(?:[^\"\\\\]|\\\\.){0,256}\")");
 
     private final LineInput input;
     private final LineOutput output;
@@ -141,7 +143,7 @@ public final class GuardedStdio {
                 }
             }
             if (tooLong) {
-                reply(null, -32600, "Invalid Request: message larger than " + maxLineBytes + " bytes");
+                reply(idNear(line), -32600, "Invalid Request: message larger than " + maxLineBytes + " bytes");
                 return !eof;
             }
             String text = line.toString(StandardCharsets.UTF_8).strip();
@@ -188,6 +190,24 @@ public final class GuardedStdio {
                 return reply(validId, -32602, "Invalid params: \"params\" must be an object");
             }
             return null;
+        }
+
+        /**
+         * The id of an oversized message, read from its start (clients write "id" before "params"), so the
+         * client can match the refusal to its request instead of waiting for its timeout.
+         */
+        private static JsonNode idNear(ByteArrayOutputStream start) {
+            byte[] bytes = start.toByteArray();
+            String head = new String(bytes, 0, Math.min(bytes.length, 4096), StandardCharsets.UTF_8);
+            java.util.regex.Matcher m = ID_FIELD.matcher(head);
+            if (!m.find()) {
+                return null;
+            }
+            try {
+                return JSON.readTree(m.group(1));
+            } catch (IOException e) {
+                return null;
+            }
         }
 
         private String reply(JsonNode id, int code, String message) throws IOException {

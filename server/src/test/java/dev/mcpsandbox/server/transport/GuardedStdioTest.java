@@ -53,6 +53,13 @@ class GuardedStdioTest {
     }
 
     @Test
+    void answersOversizedRequestWithItsIdSoTheClientCanMatchIt() throws IOException {
+        Run run = feed("{\"jsonrpc\":\"2.0\",\"id\":42,\"method\":\"tools/call\",\"params\":{\"x\":\""
+                + "y".repeat(5000) + "\"}}\n", 1000);
+        assertThat(run.answered()).contains("\"id\":42").contains("larger than 1000 bytes");
+    }
+
+    @Test
     void writesWholeLinesOnly() throws IOException {
         ByteArrayOutputStream sink = new ByteArrayOutputStream();
         GuardedStdio stdio = new GuardedStdio(new ByteArrayInputStream(new byte[0]), sink, 1000);
