@@ -139,9 +139,39 @@ public final class ConfigLoader {
         if (node.isMissingNode() || !expectObject(node, "tools")) {
             return ToolRulesConfig.NOTHING_ALLOWED;
         }
-        knownKeys(node, "tools", Set.of("allow", "deny", "confirm"));
+        knownKeys(node, "tools", Set.of("allow", "deny", "confirm", "budget"));
         return new ToolRulesConfig(patterns(node.path("allow"), "tools.allow"),
-                patterns(node.path("deny"), "tools.deny"), patterns(node.path("confirm"), "tools.confirm"));
+                patterns(node.path("deny"), "tools.deny"), patterns(node.path("confirm"), "tools.confirm"),
+                toolBudget(node.path("budget")));
+    }
+
+    private ToolBudgetConfig toolBudget(JsonNode node) {
+        ToolBudgetConfig d = ToolBudgetConfig.DEFAULTS;
+        if (node.isMissingNode() || !expectObject(node, "tools.budget")) {
+            return d;
+        }
+        knownKeys(node, "tools.budget", Set.of("argumentBytes", "resultBytes", "toolSeconds", "callTimeoutSeconds"));
+        return new ToolBudgetConfig(
+                wholeNumber(node.path("argumentBytes"), "tools.budget.argumentBytes", d.argumentBytes(),
+                        ToolBudgetConfig.MAX_BYTES),
+                wholeNumber(node.path("resultBytes"), "tools.budget.resultBytes", d.resultBytes(),
+                        ToolBudgetConfig.MAX_BYTES),
+                integer(node.path("toolSeconds"), "tools.budget.toolSeconds", d.toolSeconds(), 1,
+                        ToolBudgetConfig.MAX_SECONDS),
+                integer(node.path("callTimeoutSeconds"), "tools.budget.callTimeoutSeconds", d.callTimeoutSeconds(), 1,
+                        ToolBudgetConfig.MAX_SECONDS));
+    }
+
+    /** Like {@link #integer} for byte counts, which may pass 2 GiB; zero is refused (it would block every call). */
+    private long wholeNumber(JsonNode node, String key, long fallback, long max) {
+        if (node.isMissingNode()) {
+            return fallback;
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() < 1 || node.asLong() > max) {
+            problem(key, "must be a whole number from 1 to " + max + ", got " + node);
+            return fallback;
+        }
+        return node.asLong();
     }
 
     private List<String> patterns(JsonNode node, String key) {

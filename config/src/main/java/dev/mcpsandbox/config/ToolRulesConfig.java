@@ -1,17 +1,26 @@
 package dev.mcpsandbox.config;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
- * Which upstream tools sandboxed code may call, as {@code server.tool} glob patterns.
- * Nothing is callable unless allowed; deny wins over allow; calls matching {@code confirm} ask the human.
+ * Which upstream tools sandboxed code may call, as {@code server.tool} glob patterns, and what the calls
+ * of one execution may consume. Nothing is callable unless allowed; deny wins over allow; calls matching
+ * {@code confirm} ask the human.
  */
-public record ToolRulesConfig(List<String> allow, List<String> deny, List<String> confirm) {
+public record ToolRulesConfig(List<String> allow, List<String> deny, List<String> confirm, ToolBudgetConfig budget) {
     public ToolRulesConfig {
         allow = List.copyOf(allow);
         deny = List.copyOf(deny);
         confirm = List.copyOf(confirm);
+        Objects.requireNonNull(budget, "budget");
     }
 
-    public static final ToolRulesConfig NOTHING_ALLOWED = new ToolRulesConfig(List.of(), List.of(), List.of());
+    /** Rules with the default budget, for callers (tests, mostly) that only care about the patterns. */
+    public ToolRulesConfig(List<String> allow, List<String> deny, List<String> confirm) {
+        this(allow, deny, confirm, ToolBudgetConfig.DEFAULTS);
+    }
+
+    public static final ToolRulesConfig NOTHING_ALLOWED =
+            new ToolRulesConfig(List.of(), List.of(), List.of(), ToolBudgetConfig.DEFAULTS);
 }

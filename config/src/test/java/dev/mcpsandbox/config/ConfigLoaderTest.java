@@ -82,4 +82,41 @@ class ConfigLoaderTest {
                 .isInstanceOf(InvalidConfigException.class)
                 .hasMessageContaining("languages.python.command[0]");
     }
+
+    @Test
+    void toolBudgetDefaultsWhenAbsent() throws Exception {
+        assertThat(ConfigLoader.parse("{}", "test").tools().budget()).isEqualTo(ToolBudgetConfig.DEFAULTS);
+        assertThat(ConfigLoader.parse("{ \"tools\": { \"allow\": [\"memory.*\"] } }", "test").tools().budget())
+                .isEqualTo(ToolBudgetConfig.DEFAULTS);
+        assertThat(ToolBudgetConfig.DEFAULTS).isEqualTo(new ToolBudgetConfig(1_048_576, 8_388_608, 60, 30));
+    }
+
+    @Test
+    void readsToolBudget() throws Exception {
+        ServerConfig config = ConfigLoader.parse("""
+                { "tools": { "allow": ["memory.*"],
+                             "budget": { "argumentBytes": 4096, "resultBytes": 16777216, "toolSeconds": 120 } } }
+                """, "test");
+        assertThat(config.tools().allow()).containsExactly("memory.*");
+        assertThat(config.tools().budget()).isEqualTo(new ToolBudgetConfig(4096, 16_777_216, 120, 30));
+    }
+
+    @Test
+    void reportsToolBudgetProblemsNamingTheirKeys() {
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                { "tools": { "budget": { "argumentBytes": 0, "resultBytes": "lots", "toolSeconds": 1.5,
+                                         "callTimeoutSeconds": 100000, "calls": 3 } } }
+                """, "test"))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::keyPath)
+                        .containsExactlyInAnyOrder("tools.budget.argumentBytes", "tools.budget.resultBytes",
+                                "tools.budget.toolSeconds", "tools.budget.callTimeoutSeconds", "tools.budget.calls"));
+        assertThatThrownBy(() -> ConfigLoader.parse("{ \"tools\": { \"budget\": { \"resultBytes\": 3000000000 } } }",
+                "test"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("tools.budget.resultBytes: must be a whole number from 1 to 1073741824");
+        assertThatThrownBy(() -> ConfigLoader.parse("{ \"tools\": { \"budget\": 5 } }", "test"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("tools.budget: must be a JSON object");
+    }
 }

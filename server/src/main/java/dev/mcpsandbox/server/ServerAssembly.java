@@ -9,9 +9,13 @@ import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 import dev.mcpsandbox.server.tools.ExecuteCodeTool;
 import dev.mcpsandbox.server.tools.ListLanguagesTool;
 import dev.mcpsandbox.server.tools.ValidateCodeTool;
+import dev.mcpsandbox.tools.ToolLayer;
 import dev.mcpsandbox.tools.audit.AuditSink;
 import dev.mcpsandbox.tools.audit.JsonLinesAuditSink;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncResourceSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import dev.mcpsandbox.server.tools.SearchToolsTool;
+import dev.mcpsandbox.server.tools.ToolStubResources;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,11 +40,16 @@ public final class ServerAssembly implements AutoCloseable {
             Print what you need to stdout; keep output small. Each call starts from an empty sandbox.""";
 
     private final CodeRunner runner;
+    private final ToolLayer toolLayer;
     private final AuditSink audit;
     private final List<SyncToolSpecification> tools;
+    private final List<SyncResourceSpecification> resources;
 
-    private ServerAssembly(CodeRunner runner, AuditSink audit, List<SyncToolSpecification> tools) {
+    private ServerAssembly(CodeRunner runner, ToolLayer toolLayer, AuditSink audit, List<SyncToolSpecification> tools,
+                           List<SyncResourceSpecification> resources) {
+        this.resources = resources;
         this.runner = runner;
+        this.toolLayer = toolLayer;
         this.audit = audit;
         this.tools = tools;
     }
@@ -61,16 +70,29 @@ public final class ServerAssembly implements AutoCloseable {
         AuditSink audit = config.audit().file().isPresent()
                 ? JsonLinesAuditSink.open(config.audit().file().get()) : AuditSink.NONE;
         boolean processesByRlimit = health.weakened().stream().anyMatch(w -> w.startsWith("no cgroups"));
-        CodeRunner runner = CodeRunner.create(backend, languages, config, audit, Clock.systemUTC(), processesByRlimit);
+        ToolLayer toolLayer = ToolLayer.start(config, audit, Clock.systemUTC());
+        toolLayer.servers().forEach(s -> log.info("upstream server {}: {} {}", s.server(), s.state(), s.detail()));
+        CodeRunner runner = CodeRunner.create(backend, toolLayer, languages, config, audit, Clock.systemUTC(),
+                processesByRlimit);
         List<SyncToolSpecification> tools = List.of(
                 new ExecuteCodeTool(runner).specification(),
                 new ValidateCodeTool(runner).specification(),
-                new ListLanguagesTool(runner, backend.name()).specification());
-        return new ServerAssembly(runner, audit, tools);
+                new ListLanguagesTool(runner, backend.name()).specification(),
+                new SearchToolsTool(toolLayer).specification());
+        return new ServerAssembly(runner, toolLayer, audit, tools, new ToolStubResources(toolLayer).specifications());
     }
 
     public List<SyncToolSpecification> tools() {
         return tools;
+    }
+
+    public List<SyncResourceSpecification> resources() {
+        return resources;
+    }
+
+    /** Tells a transport's server when the callable tools changed, so stub resources are re-read. */
+    public void onToolsChanged(Runnable listener) {
+        toolLayer.onToolsChanged(listener);
     }
 
     public String instructions() {
@@ -80,6 +102,7 @@ public final class ServerAssembly implements AutoCloseable {
     @Override
     public void close() {
         runner.close();
+        toolLayer.close();
         audit.close();
     }
 }

@@ -15,7 +15,7 @@ public interface SandboxBackend extends AutoCloseable {
     Sandbox create(SandboxSpec spec) throws SandboxException;
 
     /** Places a file every sandbox sees read-only under /opt/mcp-sandbox (guest libraries, preloads). */
-    void installGuestFile(String relativePath, String content) throws SandboxException;
+    void installGuestFile(String relativePath, String content, boolean executable) throws SandboxException;
 
     @Override
     void close();

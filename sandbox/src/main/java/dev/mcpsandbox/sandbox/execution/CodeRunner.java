@@ -15,6 +15,9 @@ import dev.mcpsandbox.sandbox.output.CapturedOutput;
 import dev.mcpsandbox.sandbox.output.SecretRedactor;
 import dev.mcpsandbox.tools.audit.AuditEvent;
 import dev.mcpsandbox.tools.audit.AuditSink;
+import dev.mcpsandbox.tools.ToolLayer;
+import dev.mcpsandbox.tools.bridge.Confirmer;
+import dev.mcpsandbox.tools.bridge.GuestLibraries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +47,7 @@ public final class CodeRunner implements AutoCloseable {
     private static final ResourceLimits CHECK_LIMITS = new ResourceLimits(15, 256, 16, 65_536, 1, 16, 0);
 
     private final SandboxBackend backend;
+    private final ToolLayer tools;
     private final LanguageCatalog languages;
     private final ServerConfig config;
     private final RequestCheck requestCheck;
@@ -55,9 +59,10 @@ public final class CodeRunner implements AutoCloseable {
     private final ExecutorService io;
     private final AtomicLong sequence = new AtomicLong();
 
-    private CodeRunner(SandboxBackend backend, LanguageCatalog languages, ServerConfig config, AuditSink audit,
-                       Clock clock, boolean perUidProcessLimit) {
+    private CodeRunner(SandboxBackend backend, ToolLayer tools, LanguageCatalog languages, ServerConfig config,
+                       AuditSink audit, Clock clock, boolean perUidProcessLimit) {
         this.backend = backend;
+        this.tools = tools;
         this.languages = languages;
         this.config = config;
         this.requestCheck = new RequestCheck(languages, config.limits(), config.execution());
@@ -77,12 +82,20 @@ public final class CodeRunner implements AutoCloseable {
      * @param perUidProcessLimit true when no pids cgroup caps processes, so the per-uid rlimit must
      *                           (each sandbox then needs its own uid, which the backend guarantees)
      */
-    public static CodeRunner create(SandboxBackend backend, LanguageCatalog languages, ServerConfig config,
-                                    AuditSink audit, Clock clock, boolean perUidProcessLimit) throws SandboxException {
+    public static CodeRunner create(SandboxBackend backend, ToolLayer tools, LanguageCatalog languages,
+                                    ServerConfig config, AuditSink audit, Clock clock, boolean perUidProcessLimit)
+            throws SandboxException {
         for (Map.Entry<String, String> f : languages.guestFiles().entrySet()) {
-            backend.installGuestFile(f.getKey(), f.getValue());
+            backend.installGuestFile(f.getKey(), f.getValue(), false);
         }
-        return new CodeRunner(backend, languages, config, audit, clock, perUidProcessLimit);
+        for (GuestLibraries.GuestFile f : GuestLibraries.files()) {
+            backend.installGuestFile(f.relativePath(), f.content(), f.executable());
+        }
+        return new CodeRunner(backend, tools, languages, config, audit, clock, perUidProcessLimit);
+    }
+
+    public ToolLayer tools() {
+        return tools;
     }
 
     public LanguageCatalog languages() {
@@ -93,7 +106,10 @@ public final class CodeRunner implements AutoCloseable {
         return config;
     }
 
-    public ExecutionOutcome execute(ExecutionRequest request, Cancellation cancellation) {
+    /**
+     * @param confirmer asks the human behind this call when the code calls a tool on the confirm list
+     */
+    public ExecutionOutcome execute(ExecutionRequest request, Cancellation cancellation, Confirmer confirmer) {
         String id = nextId();
         long started = System.nanoTime();
         RequestCheck.Verdict verdict = requestCheck.check(request, true);
@@ -110,7 +126,7 @@ public final class CodeRunner implements AutoCloseable {
                         + " are queued; retry in a few seconds");
             } else {
                 try (Admission.Slot held = slot.get()) {
-                    outcome = runAdmitted(id, admitted, cancellation);
+                    outcome = runAdmitted(id, admitted, cancellation, confirmer);
                 }
             }
         } catch (InterruptedException e) {
@@ -123,14 +139,15 @@ public final class CodeRunner implements AutoCloseable {
         return audited(id, request, Optional.of(admitted.limits()), outcome, started);
     }
 
-    private ExecutionOutcome runAdmitted(String id, RequestCheck.Admitted request, Cancellation cancellation)
-            throws SandboxException, InterruptedException {
+    private ExecutionOutcome runAdmitted(String id, RequestCheck.Admitted request, Cancellation cancellation,
+                                         Confirmer confirmer) throws SandboxException, InterruptedException {
         DetectedLanguage language = request.language();
         String entry = language.entryFile();
         List<String> command = language.language().runCommand(language.binary(), entry, request.limits().memoryMb());
         SandboxSpec spec = SandboxRun.spec(id, language, entry, command, request.limits());
+        SandboxRun.BridgeOpener bridge = socket -> Optional.of(tools.openBridge(id, socket, request.limits(), confirmer));
         SandboxRun.Raw raw = SandboxRun.run(backend, spec, entry, request.code(), request.files(), request.stdin(),
-                cancellation, io, perUidProcessLimit);
+                bridge, cancellation, io, perUidProcessLimit);
 
         List<String> redactions = new ArrayList<>();
         CapturedOutput stdout = redact(raw.stdout(), redactions);
@@ -139,7 +156,7 @@ public final class CodeRunner implements AutoCloseable {
         Optional<CodeError> error = raw.exitCode().filter(c -> c != 0).isPresent() || raw.stoppedFor().isPresent()
                 ? language.language().runtimeError(stderr.text(), guestEntry) : Optional.empty();
         RunReport report = new RunReport(id, language.id(), stdout, stderr, raw.duration(), error,
-                List.copyOf(new LinkedHashSet<>(redactions)), request.limits());
+                List.copyOf(new LinkedHashSet<>(redactions)), request.limits(), raw.result(), raw.toolCalls());
         if (raw.cancelled()) {
             return new ExecutionOutcome.Cancelled(report);
         }
@@ -171,6 +188,9 @@ public final class CodeRunner implements AutoCloseable {
         if (raw.signals().processCapHit()) {
             return Optional.of(LimitKind.PROCESSES);
         }
+        if (raw.toolCallLimitHit()) {
+            return Optional.of(LimitKind.TOOL_CALLS);
+        }
         return Optional.empty();
     }
 
@@ -191,8 +211,8 @@ public final class CodeRunner implements AutoCloseable {
                 throw new IllegalStateException("the server is busy; retry in a few seconds");
             }
             try (Admission.Slot held = slot.get()) {
-                SandboxRun.Raw raw = SandboxRun.run(backend, spec, entry, code, Map.of(), new byte[0], new Cancellation(),
-                        io, perUidProcessLimit);
+                SandboxRun.Raw raw = SandboxRun.run(backend, spec, entry, code, Map.of(), new byte[0],
+                        SandboxRun.BridgeOpener.NONE, new Cancellation(), io, perUidProcessLimit);
                 if (raw.stoppedFor().isPresent()) {
                     return new ValidationReport(false, List.of(new SyntaxProblem(Optional.empty(), Optional.empty(),
                             "the checker was stopped: " + raw.stoppedFor().get().explanation())), findings);
@@ -252,10 +272,23 @@ public final class CodeRunner implements AutoCloseable {
         byte[] code = request.code().getBytes(StandardCharsets.UTF_8);
         long durationMs = Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
         audit.record(new AuditEvent.ExecutionFinished(clock.instant(), id, request.language(), sha256(code), code.length,
-                limitValues, kind, detail, durationMs, 0));
+                limitValues, kind, detail, durationMs, toolCallCount(outcome)));
         log.info("{} {} {} {} in {} ms", id, request.language(), kind, detail.length() > 120 ? detail.substring(0, 120) : detail,
                 durationMs);
         return outcome;
+    }
+
+    private static int toolCallCount(ExecutionOutcome outcome) {
+        if (outcome instanceof ExecutionOutcome.Finished f) {
+            return f.report().toolCalls().size();
+        }
+        if (outcome instanceof ExecutionOutcome.LimitHit l) {
+            return l.report().toolCalls().size();
+        }
+        if (outcome instanceof ExecutionOutcome.Cancelled c) {
+            return c.report().toolCalls().size();
+        }
+        return 0;
     }
 
     private static String sha256(byte[] bytes) {

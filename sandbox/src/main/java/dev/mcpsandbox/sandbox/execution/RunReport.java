@@ -2,7 +2,9 @@ package dev.mcpsandbox.sandbox.execution;
 
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.language.CodeError;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
+import dev.mcpsandbox.tools.bridge.ToolCallRecord;
 
 import java.time.Duration;
 import java.util.List;
@@ -12,11 +14,14 @@ import java.util.Optional;
  * Everything observed about one run that reached its sandbox.
  *
  * @param redactions kinds of secrets removed from stdout/stderr (empty when nothing was redacted)
+ * @param result     the value the code handed back through the bridge ({@code tools.result})
+ * @param toolCalls  every call the code made through the bridge, allowed or refused
  */
 public record RunReport(String executionId, String language, CapturedOutput stdout, CapturedOutput stderr,
                         Duration duration, Optional<CodeError> error, List<String> redactions,
-                        ResourceLimits limits) {
+                        ResourceLimits limits, Optional<JsonNode> result, List<ToolCallRecord> toolCalls) {
     public RunReport {
         redactions = List.copyOf(redactions);
+        toolCalls = List.copyOf(toolCalls);
     }
 }

@@ -1,5 +1,6 @@
 package dev.mcpsandbox.sandbox.execution;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.backend.RunLimits;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
@@ -10,9 +11,12 @@ import dev.mcpsandbox.sandbox.language.DetectedLanguage;
 import dev.mcpsandbox.sandbox.limits.LimitKind;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
 import dev.mcpsandbox.sandbox.output.OutputCapture;
+import dev.mcpsandbox.tools.bridge.BridgeSession;
+import dev.mcpsandbox.tools.bridge.ToolCallRecord;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,10 +38,21 @@ final class SandboxRun {
     private static final Duration WATCH_INTERVAL = Duration.ofMillis(25);
     private static final Duration DRAIN_GRACE = Duration.ofSeconds(2);
     private static final long OPEN_FILES = 256;
+    /** The bridge socket's name in the sandbox's bridge directory, seen inside as /run/mcp/tools.sock. */
+    static final String BRIDGE_SOCKET = "tools.sock";
 
     /** What the run produced; {@code stoppedFor} is set when we killed it for a limit. */
     record Raw(Optional<Integer> exitCode, Optional<LimitKind> stoppedFor, boolean cancelled, CapturedOutput stdout,
-               CapturedOutput stderr, Duration duration, Sandbox.EndSignals signals) {
+               CapturedOutput stderr, Duration duration, Sandbox.EndSignals signals, Optional<JsonNode> result,
+               List<ToolCallRecord> toolCalls, boolean toolCallLimitHit) {
+    }
+
+    /** Opens the tool bridge of a run at a host socket path inside its sandbox; empty for runs without one. */
+    @FunctionalInterface
+    interface BridgeOpener {
+        Optional<BridgeSession> open(Path socket) throws IOException;
+
+        BridgeOpener NONE = socket -> Optional.empty();
     }
 
     private SandboxRun() {
@@ -47,23 +62,30 @@ final class SandboxRun {
                             ResourceLimits limits) {
         List<String> readOnly = new ArrayList<>(language.extraReadOnlyPaths());
         Map<String, String> env = Map.of(
-                "PATH", "/usr/local/bin:/usr/bin:/bin",
+                "PATH", "/opt/mcp-sandbox/bin:/usr/local/bin:/usr/bin:/bin",
                 "HOME", "/workspace",
                 "LANG", "C.UTF-8",
-                "TMPDIR", "/tmp");
+                "TMPDIR", "/tmp",
+                "MCP_TOOLS_SOCKET", "/run/mcp/tools.sock");
         return new SandboxSpec(executionId, command, readOnly, env, limits,
                 language.language().addressSpaceMb(limits.memoryMb()));
     }
 
     static Raw run(SandboxBackend backend, SandboxSpec spec, String entryFile, String code, Map<String, byte[]> files,
-                   byte[] stdin, Cancellation cancellation, Executor io, boolean perUidProcessLimit)
-            throws SandboxException, InterruptedException {
+                   byte[] stdin, BridgeOpener bridgeOpener, Cancellation cancellation, Executor io,
+                   boolean perUidProcessLimit) throws SandboxException, InterruptedException {
         ResourceLimits limits = spec.limits();
         Sandbox sandbox = backend.create(spec);
+        Optional<BridgeSession> bridge = Optional.empty();
         try {
             place(sandbox, entryFile, code.getBytes(StandardCharsets.UTF_8));
             for (Map.Entry<String, byte[]> f : files.entrySet()) {
                 place(sandbox, f.getKey(), f.getValue());
+            }
+            try {
+                bridge = bridgeOpener.open(sandbox.bridgeDir().resolve(BRIDGE_SOCKET));
+            } catch (IOException e) {
+                throw new SandboxException("cannot open the tool bridge: " + e.getMessage(), e);
             }
             AtomicReference<LimitKind> stoppedFor = new AtomicReference<>();
             Runnable outputOverflow = () -> {
@@ -121,8 +143,12 @@ final class SandboxRun {
             if (stoppedFor.get() == LimitKind.OUTPUT) {
                 exit = Optional.empty();
             }
-            return new Raw(exit, Optional.ofNullable(stoppedFor.get()), cancelled, stdout, stderr, duration, signals);
+            bridge.ifPresent(BridgeSession::close);
+            return new Raw(exit, Optional.ofNullable(stoppedFor.get()), cancelled, stdout, stderr, duration, signals,
+                    bridge.flatMap(BridgeSession::result), bridge.map(BridgeSession::toolCalls).orElse(List.of()),
+                    bridge.map(BridgeSession::callLimitHit).orElse(false));
         } finally {
+            bridge.ifPresent(BridgeSession::close);
             sandbox.kill();
             io.execute(sandbox::close);
         }

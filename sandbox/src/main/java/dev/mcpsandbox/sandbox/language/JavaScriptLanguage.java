@@ -71,9 +71,28 @@ final class JavaScriptLanguage implements Language {
 
     @Override
     public Map<String, String> guestFiles() {
+        // `tools` loads the bridge client on first use, so programs that never call a tool pay nothing.
         return Map.of(PRELOAD, """
                 import { createRequire } from 'node:module';
                 globalThis.require = createRequire('/workspace/');
+                let client;
+                const load = () => (client ??= import('/opt/mcp-sandbox/js/tools.mjs').then((m) => {
+                  globalThis.ToolError = m.ToolError;
+                  return m;
+                }));
+                const lazyServer = (server) => new Proxy(function () {}, {
+                  get: (_, tool) => (tool === 'then' ? undefined
+                    : (...args) => load().then((m) => m.tools[server][tool](...args))),
+                });
+                globalThis.tools = new Proxy({}, {
+                  get: (_, name) => {
+                    if (name === 'then') return undefined;
+                    if (name === 'call' || name === 'result' || name === 'list') {
+                      return (...args) => load().then((m) => m.tools[name](...args));
+                    }
+                    return lazyServer(name);
+                  },
+                });
                 """);
     }
 

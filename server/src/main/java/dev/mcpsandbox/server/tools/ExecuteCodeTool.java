@@ -103,7 +103,7 @@ public final class ExecuteCodeTool {
         if (parsed.isEmpty()) {
             return ExecutionResults.invalid(args.problems());
         }
-        ExecutionOutcome outcome = runner.execute(parsed.get(), new Cancellation());
+        ExecutionOutcome outcome = runner.execute(parsed.get(), new Cancellation(), ElicitingConfirmer.forExchange(exchange));
         return ExecutionResults.render(outcome);
     }
 

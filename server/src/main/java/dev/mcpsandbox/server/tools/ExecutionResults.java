@@ -4,6 +4,8 @@ import dev.mcpsandbox.sandbox.execution.ExecutionOutcome;
 import dev.mcpsandbox.sandbox.execution.RunReport;
 import dev.mcpsandbox.sandbox.language.CodeError;
 import dev.mcpsandbox.sandbox.limits.LimitKind;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpsandbox.tools.bridge.ToolCallRecord;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.spec.McpSchema.TextContent;
 
@@ -17,6 +19,8 @@ import java.util.Optional;
  * matches the published output schema, plus a short text rendering for clients that ignore it.
  */
 final class ExecutionResults {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private ExecutionResults() {
     }
 
@@ -55,8 +59,8 @@ final class ExecutionResults {
         s.put("timedOut", limit.map(l -> l == LimitKind.TIMEOUT).orElse(false));
         s.put("limitHit", limit.map(LimitKind::wireName).orElse(null));
         s.put("durationMs", report.duration().toMillis());
-        s.put("result", null);
-        s.put("toolCalls", List.of());
+        s.put("result", report.result().map(v -> JSON.convertValue(v, Object.class)).orElse(null));
+        s.put("toolCalls", report.toolCalls().stream().map(ExecutionResults::toolCallJson).toList());
         s.put("files", List.of());
         s.put("error", error.map(ExecutionResults::errorJson).orElse(null));
         s.put("redacted", report.redactions());
@@ -71,6 +75,12 @@ final class ExecutionResults {
         text.append(" (").append(report.duration().toMillis()).append(" ms)\n");
         error.ifPresent(e -> text.append("error: ").append(e.type()).append(e.message().isEmpty() ? "" : ": " + e.message())
                 .append(e.line().map(l -> " (line " + l + ")").orElse("")).append('\n'));
+        report.result().ifPresent(v -> text.append("result: ").append(abbreviate(v.toString(), 2000)).append('\n'));
+        if (!report.toolCalls().isEmpty()) {
+            long failed = report.toolCalls().stream().filter(c -> !c.ok()).count();
+            text.append("tool calls: ").append(report.toolCalls().size())
+                    .append(failed > 0 ? " (" + failed + " refused or failed)" : "").append('\n');
+        }
         section(text, "stdout", report.stdout().text(), report.stdout().truncated());
         section(text, "stderr", report.stderr().text(), report.stderr().truncated());
         if (!report.redactions().isEmpty()) {
@@ -91,6 +101,19 @@ final class ExecutionResults {
         if (!body.endsWith("\n")) {
             text.append('\n');
         }
+    }
+
+    private static Map<String, Object> toolCallJson(ToolCallRecord call) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("tool", call.tool());
+        m.put("ok", call.ok());
+        m.put("durationMs", call.durationMs());
+        m.put("error", call.error().orElse(null));
+        return m;
+    }
+
+    private static String abbreviate(String text, int max) {
+        return text.length() <= max ? text : text.substring(0, max) + "…";
     }
 
     private static Map<String, Object> errorJson(CodeError e) {

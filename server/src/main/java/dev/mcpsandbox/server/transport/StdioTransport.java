@@ -23,12 +23,15 @@ public final class StdioTransport {
         GuardedStdio stdio = new GuardedStdio(in, protocolOut, MAX_LINE_BYTES);
         StdioServerTransportProvider transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(),
                 stdio.input(), stdio.output(), MAX_LINE_BYTES);
-        return McpServer.sync(transport)
+        McpSyncServer server = McpServer.sync(transport)
                 .serverInfo("mcp-sandbox", version)
                 .instructions(assembly.instructions())
-                .capabilities(ServerCapabilities.builder().tools(true).logging().build())
+                .capabilities(ServerCapabilities.builder().tools(true).resources(false, true).logging().build())
                 .requestTimeout(Duration.ofMinutes(10))
                 .tools(assembly.tools())
+                .resources(assembly.resources())
                 .build();
+        assembly.onToolsChanged(server::notifyResourcesListChanged);
+        return server;
     }
 }

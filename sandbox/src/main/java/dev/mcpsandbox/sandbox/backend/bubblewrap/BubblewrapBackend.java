@@ -162,7 +162,7 @@ public final class BubblewrapBackend implements SandboxBackend {
     }
 
     @Override
-    public void installGuestFile(String relativePath, String content) throws SandboxException {
+    public void installGuestFile(String relativePath, String content, boolean executable) throws SandboxException {
         Path target = guestDir.resolve(relativePath).normalize();
         if (!target.startsWith(guestDir)) {
             throw new SandboxException("guest file outside the guest directory: " + relativePath);
@@ -173,7 +173,7 @@ public final class BubblewrapBackend implements SandboxBackend {
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
             }
             Files.writeString(target, content);
-            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
         } catch (IOException e) {
             throw new SandboxException("cannot install guest file " + relativePath + ": " + e.getMessage(), e);
         }

@@ -1,0 +1,320 @@
+package dev.mcpsandbox.tools.bridge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mcpsandbox.tools.audit.AuditSink;
+import dev.mcpsandbox.tools.budget.CallBudget;
+import dev.mcpsandbox.tools.policy.ToolPolicy;
+import dev.mcpsandbox.tools.registry.ToolRegistry;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One execution's bridge: a Unix socket inside that execution's sandbox only, speaking the line
+ * protocol of docs/bridge-protocol.md. Whatever arrives is untrusted: every line is bounded,
+ * parsed defensively and answered; a hostile client can at worst close its own connection.
+ */
+public final class BridgeSession implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BridgeSession.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final int MAX_LINE_BYTES = 1 << 20;
+    static final int MAX_CONNECTIONS = 4;
+    static final int MAX_IN_FLIGHT = 16;
+    static final int MAX_RESULT_BYTES = 1 << 20;
+
+    private final String executionId;
+    private final Path socketPath;
+    private final ServerSocketChannel server;
+    private final CallGate gate;
+    private final ExecutorService calls;
+    private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+    private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicReference<JsonNode> result = new AtomicReference<>();
+    private volatile boolean closed;
+
+    private BridgeSession(String executionId, Path socketPath, ServerSocketChannel server, CallGate gate,
+                          ExecutorService calls) {
+        this.executionId = executionId;
+        this.socketPath = socketPath;
+        this.server = server;
+        this.gate = gate;
+        this.calls = calls;
+    }
+
+    /** Opens the bridge of one execution; every call through it passes a {@link CallGate} of its own. */
+    public static BridgeSession open(String executionId, Path socketPath, ToolRegistry registry, ToolPolicy policy,
+                                     CallBudget budget, Confirmer confirmer, JsonSchemaValidator schemas,
+                                     AuditSink audit, Clock clock, ExecutorService calls) throws IOException {
+        CallGate gate = new CallGate(executionId, registry, policy, budget, confirmer, schemas, audit, clock);
+        Files.deleteIfExists(socketPath);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socketPath));
+        // The directory around it is private to the sandbox's uid; the socket must be connectable by it.
+        Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-rw-rw-"));
+        BridgeSession session = new BridgeSession(executionId, socketPath, server, gate, calls);
+        Thread acceptor = new Thread(session::acceptLoop, "bridge-" + executionId);
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return session;
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            SocketChannel connection;
+            try {
+                connection = server.accept();
+            } catch (IOException e) {
+                return; // closed
+            }
+            if (connections.size() >= MAX_CONNECTIONS) {
+                closeQuietly(connection);
+                log.debug("{}: refused a connection beyond {}", executionId, MAX_CONNECTIONS);
+                continue;
+            }
+            connections.add(connection);
+            Thread reader = new Thread(() -> serve(connection), "bridge-" + executionId + "-conn");
+            reader.setDaemon(true);
+            reader.start();
+        }
+    }
+
+    private void serve(SocketChannel connection) {
+        Object writeLock = new Object();
+        try (InputStream in = Channels.newInputStream(connection)) {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            int n;
+            while (!closed && (n = in.read(buffer)) > 0) {
+                int start = 0;
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] == '\n') {
+                        line.write(buffer, start, i - start);
+                        handleLine(line.toByteArray(), connection, writeLock);
+                        line.reset();
+                        start = i + 1;
+                    }
+                }
+                line.write(buffer, start, n - start);
+                if (line.size() > MAX_LINE_BYTES) {
+                    send(connection, writeLock, error(null, Refusal.INVALID_REQUEST,
+                            "line longer than " + MAX_LINE_BYTES + " bytes; the connection is closed", ""));
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            log.debug("{}: bridge connection ended: {}", executionId, e.getMessage());
+        } finally {
+            connections.remove(connection);
+            closeQuietly(connection);
+        }
+    }
+
+    private void handleLine(byte[] bytes, SocketChannel connection, Object writeLock) {
+        if (bytes.length > MAX_LINE_BYTES) {
+            send(connection, writeLock, error(null, Refusal.INVALID_REQUEST, "line longer than " + MAX_LINE_BYTES + " bytes", ""));
+            return;
+        }
+        JsonNode request;
+        try {
+            request = JSON.readTree(bytes);
+        } catch (IOException e) {
+            send(connection, writeLock, error(null, Refusal.PARSE_ERROR, "the line is not JSON", ""));
+            return;
+        }
+        if (request == null || !request.isObject()) {
+            send(connection, writeLock, error(null, Refusal.INVALID_REQUEST, "a request is a JSON object", ""));
+            return;
+        }
+        JsonNode id = request.get("id");
+        if (id == null || !(id.isIntegralNumber() || id.isTextual()) || !request.path("method").isTextual()) {
+            send(connection, writeLock, error(id != null && (id.isIntegralNumber() || id.isTextual()) ? id : null,
+                    Refusal.INVALID_REQUEST, "a request needs \"method\" and an \"id\" (number or string)", ""));
+            return;
+        }
+        if (!inFlight.tryAcquire()) {
+            send(connection, writeLock, error(id, Refusal.INVALID_REQUEST,
+                    "more than " + MAX_IN_FLIGHT + " requests in flight; wait for answers", ""));
+            return;
+        }
+        try {
+            calls.execute(() -> {
+                try {
+                    send(connection, writeLock, answer(id, request.path("method").asText(), request.get("params"),
+                            bytes.length));
+                } finally {
+                    inFlight.release();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            inFlight.release();
+            send(connection, writeLock, error(id, Refusal.UNAVAILABLE, "the server is shutting down", ""));
+        }
+    }
+
+    private ObjectNode answer(JsonNode id, String method, JsonNode params, int requestBytes) {
+        switch (method) {
+            case "tools/call" -> {
+                if (params == null || !params.path("name").isTextual()) {
+                    return error(id, Refusal.INVALID_PARAMS, "tools/call needs params.name (\"server.tool\")", "");
+                }
+                JsonNode arguments = params.get("arguments");
+                if (arguments != null && !arguments.isNull() && !arguments.isObject()) {
+                    return error(id, Refusal.INVALID_PARAMS, "params.arguments must be an object", "");
+                }
+                @SuppressWarnings("unchecked")
+                Map<String, Object> args = arguments == null || arguments.isNull() ? Map.of()
+                        : JSON.convertValue(arguments, Map.class);
+                int argumentBytes = arguments == null ? 2 : arguments.toString().getBytes(StandardCharsets.UTF_8).length;
+                GateAnswer answer = gate.call(params.path("name").asText(), args, argumentBytes);
+                if (answer instanceof GateAnswer.Returned r) {
+                    ObjectNode ok = envelope(id);
+                    ObjectNode body = ok.putObject("result");
+                    body.set("value", JSON.valueToTree(r.value()));
+                    body.put("text", r.text());
+                    return ok;
+                }
+                GateAnswer.Refused refused = (GateAnswer.Refused) answer;
+                return error(id, refused.refusal(), refused.message(), refused.detail());
+            }
+            case "tools/list" -> {
+                ObjectNode ok = envelope(id);
+                var list = ok.putObject("result").putArray("tools");
+                gate.callableTools().forEach(t -> {
+                    ObjectNode entry = list.addObject();
+                    entry.put("name", t.name().qualified());
+                    entry.put("description", t.description());
+                    entry.set("inputSchema", JSON.valueToTree(t.inputSchema()));
+                });
+                return ok;
+            }
+            case "result/set" -> {
+                if (params == null || !params.has("value")) {
+                    return error(id, Refusal.INVALID_PARAMS, "result/set needs params.value", "");
+                }
+                if (requestBytes > MAX_RESULT_BYTES) {
+                    return error(id, Refusal.INVALID_PARAMS, "the result is larger than " + MAX_RESULT_BYTES
+                            + " bytes; return less and print the rest", "");
+                }
+                result.set(params.get("value"));
+                ObjectNode ok = envelope(id);
+                ok.putObject("result");
+                return ok;
+            }
+            default -> {
+                return error(id, Refusal.UNKNOWN_METHOD, "unknown method \"" + method
+                        + "\"; use tools/call, tools/list or result/set", "");
+            }
+        }
+    }
+
+    private static ObjectNode envelope(JsonNode id) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("jsonrpc", "2.0");
+        if (id == null) {
+            n.putNull("id");
+        } else {
+            n.set("id", id);
+        }
+        return n;
+    }
+
+    private static ObjectNode error(JsonNode id, Refusal refusal, String message, String detail) {
+        ObjectNode n = envelope(id);
+        ObjectNode error = n.putObject("error");
+        error.put("code", refusal.code());
+        error.put("message", message);
+        ObjectNode data = error.putObject("data");
+        data.put("reason", refusal.reason());
+        if (!detail.isEmpty()) {
+            data.put("text", detail);
+        }
+        return n;
+    }
+
+    private void send(SocketChannel connection, Object writeLock, ObjectNode message) {
+        byte[] bytes;
+        try {
+            bytes = (JSON.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialise a bridge answer", e);
+        }
+        synchronized (writeLock) {
+            try {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    connection.write(buffer);
+                }
+            } catch (ClosedChannelException e) {
+                log.debug("{}: answer dropped, the guest closed its connection", executionId);
+            } catch (IOException e) {
+                log.debug("{}: cannot answer: {}", executionId, e.getMessage());
+            }
+        }
+    }
+
+    /** The value the code handed back with {@code result/set}, if any. */
+    public Optional<JsonNode> result() {
+        return Optional.ofNullable(result.get());
+    }
+
+    /** The calls made so far, in the order they finished; calls still running are listed as cut off. */
+    public List<ToolCallRecord> toolCalls() {
+        return gate.records();
+    }
+
+    /** True when the code ran out of tool calls (the {@code toolCalls} limit). */
+    public boolean callLimitHit() {
+        return gate.callLimitHit();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException e) {
+            log.debug("{}: closing bridge: {}", executionId, e.getMessage());
+        }
+        connections.forEach(BridgeSession::closeQuietly);
+        try {
+            Files.deleteIfExists(socketPath);
+        } catch (IOException e) {
+            log.debug("{}: cannot delete {}: {}", executionId, socketPath, e.getMessage());
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // already gone
+        }
+    }
+}
