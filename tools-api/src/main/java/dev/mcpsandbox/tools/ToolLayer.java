@@ -80,6 +80,11 @@ public final class ToolLayer implements AutoCloseable {
         return registry.tools().stream().filter(policy::visible).toList();
     }
 
+    /** Every tool of every available server, allowed or not (to recognise names in code). */
+    public List<ToolDescriptor> knownTools() {
+        return registry.tools();
+    }
+
     public Optional<ToolDescriptor> find(ToolName name) {
         return registry.find(name);
     }
