@@ -78,7 +78,7 @@ public final class ConfigLoader {
                 toolRules(root.path("tools")),
                 limits(root.path("limits")),
                 backend(root.path("backend"), d.backend()),
-                pool(root.path("pool")),
+                root.has("pool") ? pool(root.path("pool")) : d.pool(),
                 languages(root.path("languages")),
                 execution(root.path("execution"), d.execution()),
                 new OutputConfig(bool(root.path("output").path("redactSecrets"), "output.redactSecrets",

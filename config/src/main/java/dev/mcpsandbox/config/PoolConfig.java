@@ -2,11 +2,15 @@ package dev.mcpsandbox.config;
 
 import java.util.Map;
 
-/** Pre-started sandboxes to keep ready per language id; a language not named gets none. */
+/**
+ * Pre-started sandboxes to keep ready per language id; a language not named gets none. Without a
+ * {@code pool} key the defaults suit two cores: two Python, one JavaScript, one Bash (about 60 MB).
+ */
 public record PoolConfig(Map<String, Integer> sizes) {
     public PoolConfig {
         sizes = Map.copyOf(sizes);
     }
 
     public static final PoolConfig NONE = new PoolConfig(Map.of());
+    public static final PoolConfig DEFAULTS = new PoolConfig(Map.of("python", 2, "javascript", 1, "bash", 1));
 }

@@ -13,7 +13,7 @@ public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConf
 
     public static ServerConfig defaults() {
         return new ServerConfig(Map.of(), ToolRulesConfig.NOTHING_ALLOWED, LimitsConfig.DEFAULTS, BackendKind.BUBBLEWRAP,
-                PoolConfig.NONE, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS, AuditConfig.NONE);
+                PoolConfig.DEFAULTS, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS, AuditConfig.NONE);
     }
 
     public LanguageConfig language(String id) {

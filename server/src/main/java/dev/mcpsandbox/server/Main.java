@@ -65,7 +65,11 @@ public final class Main implements Callable<Integer> {
             assembly.close();
             return 0;
         }
-        McpSyncServer server = StdioTransport.serve(assembly, Version.number(), System.in, protocolOut);
+        McpSyncServer server = StdioTransport.serve(assembly, Version.number(), System.in, protocolOut, () -> {
+            // Exit from a fresh thread: the shutdown hook closes the server, whose reader thread we are on.
+            Thread exit = new Thread(() -> System.exit(0), "stdin-closed");
+            exit.start();
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down");

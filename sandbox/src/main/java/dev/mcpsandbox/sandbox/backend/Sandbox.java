@@ -35,6 +35,9 @@ public interface Sandbox extends AutoCloseable {
     /** Waits for the code to end; empty when it is still running after {@code timeout}. */
     Optional<Integer> awaitExit(Duration timeout) throws InterruptedException;
 
+    /** True while the sandbox's processes run (a pre-started sandbox that died while waiting is not usable). */
+    boolean alive();
+
     /** Kills every process of the sandbox now; safe to call from any thread, any number of times. */
     void kill();
 

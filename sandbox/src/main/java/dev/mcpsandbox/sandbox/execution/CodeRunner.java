@@ -2,6 +2,7 @@ package dev.mcpsandbox.sandbox.execution;
 
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.config.ServerConfig;
+import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
@@ -13,6 +14,7 @@ import dev.mcpsandbox.sandbox.language.SyntaxProblem;
 import dev.mcpsandbox.sandbox.limits.LimitKind;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
 import dev.mcpsandbox.sandbox.output.SecretRedactor;
+import dev.mcpsandbox.sandbox.pool.WarmPool;
 import dev.mcpsandbox.tools.audit.AuditEvent;
 import dev.mcpsandbox.tools.audit.AuditSink;
 import dev.mcpsandbox.tools.ToolLayer;
@@ -47,6 +49,7 @@ public final class CodeRunner implements AutoCloseable {
     private static final ResourceLimits CHECK_LIMITS = new ResourceLimits(15, 256, 16, 65_536, 1, 16, 0);
 
     private final SandboxBackend backend;
+    private final WarmPool warmPool;
     private final ToolLayer tools;
     private final LanguageCatalog languages;
     private final ServerConfig config;
@@ -62,6 +65,7 @@ public final class CodeRunner implements AutoCloseable {
     private CodeRunner(SandboxBackend backend, ToolLayer tools, LanguageCatalog languages, ServerConfig config,
                        AuditSink audit, Clock clock, boolean perUidProcessLimit) {
         this.backend = backend;
+        this.warmPool = new WarmPool(backend, clock);
         this.tools = tools;
         this.languages = languages;
         this.config = config;
@@ -91,7 +95,26 @@ public final class CodeRunner implements AutoCloseable {
         for (GuestLibraries.GuestFile f : GuestLibraries.files()) {
             backend.installGuestFile(f.relativePath(), f.content(), f.executable());
         }
-        return new CodeRunner(backend, tools, languages, config, audit, clock, perUidProcessLimit);
+        CodeRunner runner = new CodeRunner(backend, tools, languages, config, audit, clock, perUidProcessLimit);
+        runner.startWarmPools();
+        return runner;
+    }
+
+    /** Pre-starts sandboxes for the configured languages with the operator's default limits. */
+    private void startWarmPools() {
+        ResourceLimits defaults = config.limits().defaults();
+        for (DetectedLanguage language : languages.available()) {
+            int size = config.pool().sizes().getOrDefault(language.id(), 0);
+            List<String> command = language.language().runCommand(language.binary(), language.entryFile(),
+                    defaults.memoryMb());
+            warmPool.keep(language.id(), SandboxRun.spec("pool", language, command, language.language().readsGoLine(),
+                    defaults), size);
+        }
+    }
+
+    /** Pre-started sandboxes ready now, per language. */
+    public Map<String, Integer> warmSandboxes() {
+        return warmPool.ready();
     }
 
     public ToolLayer tools() {
@@ -144,9 +167,15 @@ public final class CodeRunner implements AutoCloseable {
         DetectedLanguage language = request.language();
         String entry = language.entryFile();
         List<String> command = language.language().runCommand(language.binary(), entry, request.limits().memoryMb());
-        SandboxSpec spec = SandboxRun.spec(id, language, entry, command, request.limits());
+        SandboxSpec spec = SandboxRun.spec(id, language, command, language.language().readsGoLine(), request.limits());
         SandboxRun.BridgeOpener bridge = socket -> Optional.of(tools.openBridge(id, socket, request.limits(), confirmer));
-        SandboxRun.Raw raw = SandboxRun.run(backend, spec, entry, request.code(), request.files(), request.stdin(),
+        Sandbox sandbox = warmPool.take(language.id(), spec).orElse(null);
+        boolean warm = sandbox != null;
+        if (sandbox == null) {
+            sandbox = backend.create(spec);
+        }
+        log.debug("{}: {} sandbox", id, warm ? "pre-started" : "new");
+        SandboxRun.Raw raw = SandboxRun.run(sandbox, spec, entry, request.code(), request.files(), request.stdin(),
                 bridge, cancellation, io, perUidProcessLimit);
 
         List<String> redactions = new ArrayList<>();
@@ -204,14 +233,14 @@ public final class CodeRunner implements AutoCloseable {
         List<AdvisoryScan.Finding> findings = AdvisoryScan.scan(language.id(), code);
         String entry = language.entryFile();
         List<String> command = language.language().checkCommand(language.binary(), entry);
-        SandboxSpec spec = SandboxRun.spec(id, language, entry, command, CHECK_LIMITS);
+        SandboxSpec spec = SandboxRun.spec(id, language, command, false, CHECK_LIMITS);
         try {
             Optional<Admission.Slot> slot = admission.enter();
             if (slot.isEmpty()) {
                 throw new IllegalStateException("the server is busy; retry in a few seconds");
             }
             try (Admission.Slot held = slot.get()) {
-                SandboxRun.Raw raw = SandboxRun.run(backend, spec, entry, code, Map.of(), new byte[0],
+                SandboxRun.Raw raw = SandboxRun.run(backend.create(spec), spec, entry, code, Map.of(), new byte[0],
                         SandboxRun.BridgeOpener.NONE, new Cancellation(), io, perUidProcessLimit);
                 if (raw.stoppedFor().isPresent()) {
                     return new ValidationReport(false, List.of(new SyntaxProblem(Optional.empty(), Optional.empty(),
@@ -311,6 +340,7 @@ public final class CodeRunner implements AutoCloseable {
     /** Lets background teardown of finished sandboxes complete, then destroys whatever is still alive. */
     @Override
     public void close() {
+        warmPool.close();
         io.shutdown();
         try {
             if (!io.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {

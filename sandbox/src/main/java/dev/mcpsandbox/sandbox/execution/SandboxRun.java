@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.backend.RunLimits;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
-import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
@@ -58,8 +57,9 @@ final class SandboxRun {
     private SandboxRun() {
     }
 
-    static SandboxSpec spec(String executionId, DetectedLanguage language, String entryFile, List<String> command,
-                            ResourceLimits limits) {
+    /** @param commandReadsGoLine whether {@code command} waits for the go line itself (see {@link SandboxSpec}) */
+    static SandboxSpec spec(String executionId, DetectedLanguage language, List<String> command,
+                            boolean commandReadsGoLine, ResourceLimits limits) {
         List<String> readOnly = new ArrayList<>(language.extraReadOnlyPaths());
         Map<String, String> env = Map.of(
                 "PATH", "/opt/mcp-sandbox/bin:/usr/local/bin:/usr/bin:/bin",
@@ -68,14 +68,17 @@ final class SandboxRun {
                 "TMPDIR", "/tmp",
                 "MCP_TOOLS_SOCKET", "/run/mcp/tools.sock");
         return new SandboxSpec(executionId, command, readOnly, env, limits,
-                language.language().addressSpaceMb(limits.memoryMb()));
+                language.language().addressSpaceMb(limits.memoryMb()), commandReadsGoLine);
     }
 
-    static Raw run(SandboxBackend backend, SandboxSpec spec, String entryFile, String code, Map<String, byte[]> files,
+    /**
+     * @param sandbox a fresh sandbox made from {@code spec}, pre-started or just created; this run is its only use
+     * @param spec    the plan it was made from, with this run's limits
+     */
+    static Raw run(Sandbox sandbox, SandboxSpec spec, String entryFile, String code, Map<String, byte[]> files,
                    byte[] stdin, BridgeOpener bridgeOpener, Cancellation cancellation, Executor io,
                    boolean perUidProcessLimit) throws SandboxException, InterruptedException {
         ResourceLimits limits = spec.limits();
-        Sandbox sandbox = backend.create(spec);
         Optional<BridgeSession> bridge = Optional.empty();
         try {
             place(sandbox, entryFile, code.getBytes(StandardCharsets.UTF_8));

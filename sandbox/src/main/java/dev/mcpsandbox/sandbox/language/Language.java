@@ -33,6 +33,14 @@ public interface Language {
     /** The command that runs {@code entryFile} inside the sandbox. */
     List<String> runCommand(String binary, String entryFile, long memoryMb);
 
+    /**
+     * True when {@link #runCommand} itself waits for the go line and applies the run's rlimits (so the
+     * runtime can be started ahead of demand); false when the sandbox's shell launcher does that first.
+     */
+    default boolean readsGoLine() {
+        return false;
+    }
+
     /** The command that checks {@code entryFile} without running it, printing diagnostics. */
     List<String> checkCommand(String binary, String entryFile);
 

@@ -29,9 +29,12 @@ public final class GuardedStdio {
     private final LineInput input;
     private final LineOutput output;
 
-    public GuardedStdio(InputStream in, OutputStream out, int maxLineBytes) {
+    /**
+     * @param endOfInput runs once when stdin ends: the client is gone, whatever requests it left pending
+     */
+    public GuardedStdio(InputStream in, OutputStream out, int maxLineBytes, Runnable endOfInput) {
         this.output = new LineOutput(out);
-        this.input = new LineInput(new BufferedInputStream(in, 65536), maxLineBytes, output);
+        this.input = new LineInput(new BufferedInputStream(in, 65536), maxLineBytes, output, endOfInput);
     }
 
     public InputStream input() {
@@ -94,12 +97,14 @@ public final class GuardedStdio {
         private final InputStream in;
         private final int maxLineBytes;
         private final LineOutput replies;
+        private final Runnable endOfInput;
         private byte[] current = new byte[0];
         private int position;
         private boolean eof;
 
-        LineInput(InputStream in, int maxLineBytes, LineOutput replies) {
+        LineInput(InputStream in, int maxLineBytes, LineOutput replies, Runnable endOfInput) {
             this.in = in;
+            this.endOfInput = endOfInput;
             this.maxLineBytes = maxLineBytes;
             this.replies = replies;
         }
@@ -115,6 +120,9 @@ public final class GuardedStdio {
         public int read(byte[] b, int off, int len) throws IOException {
             while (position >= current.length) {
                 if (eof || !nextAcceptedLine()) {
+                    if (eof) {
+                        signalEnd();
+                    }
                     return -1;
                 }
             }
@@ -122,6 +130,15 @@ public final class GuardedStdio {
             System.arraycopy(current, position, b, off, n);
             position += n;
             return n;
+        }
+
+        private boolean ended;
+
+        private void signalEnd() {
+            if (!ended) {
+                ended = true;
+                endOfInput.run();
+            }
         }
 
         /** Reads lines until one is acceptable (stored in {@code current}); false at end of input. */

@@ -19,8 +19,13 @@ public final class StdioTransport {
     private StdioTransport() {
     }
 
-    public static McpSyncServer serve(ServerAssembly assembly, String version, InputStream in, OutputStream protocolOut) {
-        GuardedStdio stdio = new GuardedStdio(in, protocolOut, MAX_LINE_BYTES);
+    /**
+     * @param clientGone runs when stdin ends; the SDK alone would keep the process alive while requests it
+     *                   never answered (e.g. sent before {@code notifications/initialized}) are pending
+     */
+    public static McpSyncServer serve(ServerAssembly assembly, String version, InputStream in, OutputStream protocolOut,
+                                      Runnable clientGone) {
+        GuardedStdio stdio = new GuardedStdio(in, protocolOut, MAX_LINE_BYTES, clientGone);
         StdioServerTransportProvider transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(),
                 stdio.input(), stdio.output(), MAX_LINE_BYTES);
         McpSyncServer server = McpServer.sync(transport)

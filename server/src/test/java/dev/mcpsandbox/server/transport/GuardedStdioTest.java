@@ -17,7 +17,7 @@ class GuardedStdioTest {
     private static Run feed(String input, int maxLineBytes) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         GuardedStdio stdio = new GuardedStdio(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), out,
-                maxLineBytes);
+                maxLineBytes, () -> { });
         String passed = new String(stdio.input().readAllBytes(), StandardCharsets.UTF_8);
         return new Run(passed, out.toString(StandardCharsets.UTF_8));
     }
@@ -60,9 +60,19 @@ class GuardedStdioTest {
     }
 
     @Test
+    void reportsTheEndOfInputOnce() throws IOException {
+        int[] ends = new int[1];
+        GuardedStdio stdio = new GuardedStdio(new ByteArrayInputStream("{\"jsonrpc\":\"2.0\",\"method\":\"x\"}\n"
+                .getBytes(StandardCharsets.UTF_8)), new ByteArrayOutputStream(), 1000, () -> ends[0]++);
+        stdio.input().readAllBytes();
+        stdio.input().read();
+        assertThat(ends[0]).isEqualTo(1);
+    }
+
+    @Test
     void writesWholeLinesOnly() throws IOException {
         ByteArrayOutputStream sink = new ByteArrayOutputStream();
-        GuardedStdio stdio = new GuardedStdio(new ByteArrayInputStream(new byte[0]), sink, 1000);
+        GuardedStdio stdio = new GuardedStdio(new ByteArrayInputStream(new byte[0]), sink, 1000, () -> { });
         stdio.output().write("{\"a\":".getBytes(StandardCharsets.UTF_8));
         assertThat(sink.size()).as("half a line is held back").isZero();
         stdio.output().write("1}\n".getBytes(StandardCharsets.UTF_8));

@@ -236,7 +236,7 @@ public final class BubblewrapBackend implements SandboxBackend {
             List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", HOST_WRAPPER, "wrapper", argsFile.toString(),
                     seccompFile.orElseThrow(() -> new SandboxException("no seccomp program for this architecture")).toString(),
                     identity.switchesUid() ? Integer.toString(uid) : "", cgroupFiles));
-            command.addAll(BwrapArguments.command(spec.command()));
+            command.addAll(BwrapArguments.command(spec.command(), spec.commandReadsGoLine()));
             ProcessBuilder pb = new ProcessBuilder(command).directory(Path.of("/").toFile());
             // bwrap's own process (the sandbox's PID 1) keeps the environment it was started with, and the
             // code can read it from /proc/1/environ: start it with nothing.

@@ -114,6 +114,11 @@ final class BubblewrapSandbox implements Sandbox {
     }
 
     @Override
+    public boolean alive() {
+        return process.isAlive() && !closed.get();
+    }
+
+    @Override
     public void kill() {
         // The bwrap we started is the parent of the namespace's init; with --die-with-parent its death
         // takes every process in the PID namespace with it. The cgroup sweep catches any straggler.

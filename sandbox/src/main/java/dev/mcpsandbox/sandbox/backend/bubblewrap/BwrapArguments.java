@@ -95,8 +95,14 @@ final class BwrapArguments {
         add("--die-with-parent", "--new-session");
     }
 
-    /** The launcher, then the code's own command, which it execs once the go line arrives. */
-    static List<String> command(List<String> command) {
+    /**
+     * The launcher, then the code's own command, which it execs once the go line arrives; or the command
+     * alone when it reads the go line itself.
+     */
+    static List<String> command(List<String> command, boolean commandReadsGoLine) {
+        if (commandReadsGoLine) {
+            return List.copyOf(command);
+        }
         List<String> all = new ArrayList<>(List.of("/bin/sh", "-c", LAUNCHER, "launcher"));
         all.addAll(command);
         return List.copyOf(all);

@@ -57,8 +57,14 @@ class BwrapArgumentsTest {
     }
 
     @Test
+    void runtimeThatReadsTheGoLineItselfStartsWithoutTheLauncher() {
+        assertThat(BwrapArguments.command(List.of("/usr/bin/python3", "-c", "boot"), true))
+                .containsExactly("/usr/bin/python3", "-c", "boot");
+    }
+
+    @Test
     void commandStartsWithTheLauncherThatWaitsForTheGoLine() {
-        List<String> command = BwrapArguments.command(List.of("/usr/bin/python3", "main.py"));
+        List<String> command = BwrapArguments.command(List.of("/usr/bin/python3", "main.py"), false);
         assertThat(command.subList(0, 2)).containsExactly("/bin/sh", "-c");
         assertThat(command.get(2)).startsWith("IFS=' ' read -r");
         assertThat(command.subList(command.size() - 2, command.size())).containsExactly("/usr/bin/python3", "main.py");

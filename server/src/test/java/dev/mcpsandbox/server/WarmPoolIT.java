@@ -1,0 +1,149 @@
+package dev.mcpsandbox.server;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Pre-started sandboxes: really pre-started, used once, never leaking state, gone at shutdown. */
+class WarmPoolIT {
+    /** How long the Python process had been running when the user's code started, in ms. */
+    private static final String AGE = """
+            import os
+            ticks = int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19])
+            uptime = float(open('/proc/uptime').read().split()[0])
+            print(int((uptime - ticks / os.sysconf('SC_CLK_TCK')) * 1000))
+            """;
+
+    @Test
+    void pythonRunsInAnInterpreterStartedBeforeTheCodeArrived() throws Exception {
+        try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 2}}", Map.of())) {
+            Thread.sleep(1500);
+            Map<String, Object> r = server.execute("python", AGE);
+            assertThat(r.get("exitCode")).isEqualTo(0);
+            assertThat(Long.parseLong(((String) r.get("stdout")).strip()))
+                    .as("age of the interpreter when the code began (ms)").isGreaterThan(500);
+        }
+    }
+
+    @Test
+    void withoutAPoolTheInterpreterStartsWithTheRequest() throws Exception {
+        try (SandboxServer server = SandboxServer.start("{\"pool\": {}}", Map.of())) {
+            Thread.sleep(1500);
+            Map<String, Object> r = server.execute("python", AGE);
+            assertThat(Long.parseLong(((String) r.get("stdout")).strip())).isLessThan(500);
+        }
+    }
+
+    @Test
+    void aSandboxIsNeverHandedOutTwice() {
+        String probe = """
+                import builtins, os, subprocess
+                found = []
+                for path in ('/workspace/left.txt', '/tmp/left.txt'):
+                    if os.path.exists(path):
+                        found.append(path)
+                if os.environ.get('LEFT_BEHIND'):
+                    found.append('env')
+                if getattr(builtins, 'left_behind', None):
+                    found.append('global')
+                for pid in os.listdir('/proc'):
+                    if pid.isdigit():
+                        try:
+                            if b'987654' in open('/proc/%s/cmdline' % pid, 'rb').read():
+                                found.append('process')
+                        except OSError:
+                            pass
+                print('FOUND', found)
+                open('/workspace/left.txt', 'w').write('x')
+                open('/tmp/left.txt', 'w').write('x')
+                os.environ['LEFT_BEHIND'] = '1'
+                builtins.left_behind = True
+                subprocess.Popen(['sleep', '987654'], start_new_session=True)
+                """;
+        try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 2, \"bash\": 1}}", Map.of())) {
+            for (int i = 0; i < 8; i++) {
+                Map<String, Object> r = server.execute("python", probe);
+                assertThat(r.get("stdout")).as("run %d", i).isEqualTo("FOUND []\n");
+            }
+        }
+    }
+
+    @Test
+    void anEmptyPoolFallsBackToNewSandboxes() throws Exception {
+        try (SandboxServer server = SandboxServer.start(
+                "{\"pool\": {\"python\": 1}, \"execution\": {\"maxConcurrent\": 6, \"queueSize\": 6}}", Map.of())) {
+            ExecutorService clients = Executors.newFixedThreadPool(6);
+            try {
+                List<Future<Map<String, Object>>> runs = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    int n = i;
+                    runs.add(clients.submit(() -> server.execute("python", "import time\ntime.sleep(0.3)\nprint(" + n + "*3)")));
+                }
+                for (int i = 0; i < 6; i++) {
+                    assertThat(runs.get(i).get().get("stdout")).isEqualTo((i * 3) + "\n");
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void preStartedSandboxesAreKilledOnShutdown() throws Exception {
+        List<Long> before = sandboxProcesses();
+        List<Long> pooled;
+        try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 2, \"javascript\": 1, \"bash\": 1}}", Map.of())) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            do {
+                Thread.sleep(200);
+                pooled = new ArrayList<>(sandboxProcesses());
+                pooled.removeAll(before);
+            } while (pooled.size() < 4 && System.nanoTime() < deadline);
+            assertThat(pooled).as("bwrap processes of the pool").hasSizeGreaterThanOrEqualTo(4);
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        List<Long> left;
+        do {
+            Thread.sleep(100);
+            left = new ArrayList<>(pooled);
+            left.retainAll(sandboxProcesses());
+        } while (!left.isEmpty() && System.nanoTime() < deadline);
+        assertThat(left).as("pooled sandbox processes alive after shutdown").isEmpty();
+    }
+
+    /** Live (not zombie) bwrap processes on the host. */
+    private static List<Long> sandboxProcesses() throws IOException {
+        List<Long> pids = new ArrayList<>();
+        try (Stream<Path> proc = Files.list(Path.of("/proc"))) {
+            for (Path dir : (Iterable<Path>) proc::iterator) {
+                String name = dir.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    String cmdline = new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8);
+                    String stat = Files.readString(dir.resolve("stat"));
+                    char state = stat.substring(stat.lastIndexOf(')') + 2).charAt(0);
+                    if (cmdline.startsWith("/usr/bin/bwrap\0") && state != 'Z') {
+                        pids.add(Long.parseLong(name));
+                    }
+                } catch (IOException e) {
+                    // exited while we looked
+                }
+            }
+        }
+        return pids;
+    }
+}

@@ -1,0 +1,366 @@
+package dev.mcpsandbox.server.bench;
+
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.ServerParameters;
+import io.modelcontextprotocol.client.transport.StdioClientTransport;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema.Implementation;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Measures, in one run and side by side, the floor (the bare interpreter running the same snippet) and
+ * execute_code end to end through the MCP Java SDK client over stdio: cold and warm paths, throughput at
+ * concurrency 1, 4 and 8 with every answer checked, the tool bridge round trip, start-up and memory.
+ * Ratios are to the floor measured in the same run, because the machines are shared and absolute
+ * times drift. Run with {@code bin/bench}; writes BENCHMARKS.md.
+ */
+public final class Benchmark {
+    private static final String SNIPPET_PY = "print(6*7)";
+    private final Path jar;
+    private final Path upstreamDir;
+    private final int samples;
+    private final StringBuilder report = new StringBuilder();
+
+    private Benchmark(Path jar, Path upstreamDir, int samples) {
+        this.jar = jar;
+        this.upstreamDir = upstreamDir;
+        this.samples = samples;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path jar = Path.of(System.getProperty("mcpSandbox.jar", "server/target/mcp-sandbox.jar")).toAbsolutePath();
+        Path upstream = Path.of(System.getProperty("mcpSandbox.upstreamDir", ".ci/upstream/node_modules")).toAbsolutePath();
+        int samples = Integer.getInteger("bench.samples", 60);
+        Path out = Path.of(args.length > 0 ? args[0] : "BENCHMARKS.md");
+        Benchmark bench = new Benchmark(jar, upstream, samples);
+        bench.run();
+        Files.writeString(out, bench.report.toString());
+        System.err.println("wrote " + out.toAbsolutePath());
+        System.exit(0);
+    }
+
+    private void run() throws Exception {
+        line("# Benchmarks");
+        line("");
+        line("Measured by `bin/bench` on " + LocalDateTime.now().withNano(0) + ", " + Runtime.getRuntime().availableProcessors()
+                + " cores, " + System.getProperty("os.name") + " " + System.getProperty("os.version") + ". Every time is"
+                + " wall-clock; ratios are to the floor measured in the same run. " + samples + " samples per row.");
+        line("");
+
+        Stats floorPy = floor(List.of("/usr/bin/python3", "-c", SNIPPET_PY));
+        Stats floorJs = floor(List.of("/usr/bin/node", "-e", "console.log(6*7)"));
+        Stats floorSh = floor(List.of("/usr/bin/bash", "-c", "echo 42"));
+
+        line("## Latency of one small program");
+        line("");
+        line("| path | language | p50 ms | p95 ms | p99 ms | p50 / floor p50 |");
+        line("|---|---|---:|---:|---:|---:|");
+        row("floor: bare interpreter process", "python", floorPy, floorPy);
+        row("floor: bare interpreter process", "javascript", floorJs, floorJs);
+        row("floor: bare interpreter process", "bash", floorSh, floorSh);
+
+        Map<String, String> programs = Map.of("python", SNIPPET_PY, "javascript", "console.log(6*7)", "bash", "echo 42");
+        Map<String, Stats> floors = Map.of("python", floorPy, "javascript", floorJs, "bash", floorSh);
+        try (Server warm = Server.start(jar, "{\"pool\": {\"python\": 2, \"javascript\": 1, \"bash\": 1}}")) {
+            Thread.sleep(2000);
+            for (String language : List.of("python", "javascript", "bash")) {
+                Stats s = sequential(warm, language, programs.get(language), 150);
+                row("execute_code, warm (pre-started sandbox)", language, s, floors.get(language));
+            }
+        }
+        try (Server cold = Server.start(jar, "{\"pool\": {}}")) {
+            for (String language : List.of("python", "javascript", "bash")) {
+                Stats s = sequential(cold, language, programs.get(language), 20);
+                row("execute_code, cold (sandbox created per call)", language, s, floors.get(language));
+            }
+        }
+        line("");
+        line("The warm path runs in a pre-started, single-use sandbox; calls are spaced 150 ms apart so the pool"
+                + " refills between them (a burst is the throughput table). End to end means from the client's"
+                + " `tools/call` to its result, through the real Java SDK client over stdio.");
+        line("");
+
+        line("## Throughput (warm path, python `print(n*7)`, every answer checked)");
+        line("");
+        line("| concurrency | executions | per second | wrong answers | p50 ms | p99 ms |");
+        line("|---:|---:|---:|---:|---:|---:|");
+        long idleRss;
+        long loadRss = 0;
+        try (Server warm = Server.start(jar, "{\"pool\": {\"python\": 4}, \"execution\": {\"maxConcurrent\": 8, \"queueSize\": 64}}")) {
+            Thread.sleep(2500);
+            idleRss = warm.rssKb();
+            for (int concurrency : List.of(1, 4, 8)) {
+                RssSampler sampler = new RssSampler(warm);
+                Throughput t = throughput(warm, concurrency, Math.max(40, samples * 2));
+                loadRss = Math.max(loadRss, sampler.stop());
+                line(String.format(Locale.ROOT, "| %d | %d | %.1f | %d | %.1f | %.1f |", concurrency, t.count, t.perSecond,
+                        t.wrong, t.latency.p50, t.latency.p99));
+            }
+        }
+        line("");
+
+        line("## Start-up and memory");
+        line("");
+        Stats startup = startup(5);
+        line("| measure | value |");
+        line("|---|---:|");
+        line(String.format(Locale.ROOT, "| start-up to the first `initialize` response (median of 5) | %.0f ms |", startup.p50));
+        line(String.format(Locale.ROOT, "| server resident memory, idle with 4 pre-started sandboxes | %d MB |", idleRss / 1024));
+        line(String.format(Locale.ROOT, "| server resident memory, peak under load (concurrency 8) | %d MB |", loadRss / 1024));
+        line("");
+        line("Resident memory is the server JVM's own (VmRSS); sandboxes are separate processes.");
+        line("");
+
+        bridge();
+    }
+
+    private void bridge() throws Exception {
+        Path everything = upstreamDir.resolve(".bin/mcp-server-everything");
+        line("## Tool bridge round trip (code mode)");
+        line("");
+        if (!Files.isExecutable(everything)) {
+            line("Skipped: " + everything + " is not installed (run `bin/setup --test-deps`).");
+            return;
+        }
+        String config = "{\"mcpServers\": {\"everything\": {\"command\": \"" + everything + "\"}},"
+                + " \"tools\": {\"allow\": [\"everything.*\"]}, \"limits\": {\"toolCalls\": 5000}}";
+        line("| client | calls in one execution | per call ms |");
+        line("|---|---:|---:|");
+        try (Server server = Server.start(jar, config)) {
+            Map<String, String> loops = Map.of(
+                    "python", "import time\nt=time.perf_counter()\nfor i in range(1000):\n    tools.everything.echo(message=str(i))\n"
+                            + "print((time.perf_counter()-t))",
+                    "javascript", "const t=performance.now();\nfor (let i=0;i<1000;i++) await tools.everything.echo({message: String(i)});\n"
+                            + "console.log((performance.now()-t)/1000)");
+            for (int round = 0; round < 2; round++) {
+                for (String language : List.of("python", "javascript")) {
+                    Map<String, Object> r = server.execute(language, loops.get(language), 120);
+                    double seconds = Double.parseDouble(((String) r.get("stdout")).strip());
+                    if (round == 1) {
+                        line(String.format(Locale.ROOT, "| %s (`tools.everything.echo`) | 1000 | %.3f |", language, seconds));
+                    }
+                }
+            }
+        }
+        line("");
+        line("A call goes from the sandbox over its Unix socket to the bridge, through the policy, schema and budget"
+                + " checks, to the upstream server over stdio and back.");
+    }
+
+    // --- measurements ---
+
+    private Stats floor(List<String> command) throws Exception {
+        List<Double> ms = new ArrayList<>();
+        for (int i = 0; i < samples + 5; i++) {
+            long t = System.nanoTime();
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            p.waitFor();
+            if (!out.equals("42")) {
+                throw new IllegalStateException("floor " + command + " printed " + out);
+            }
+            if (i >= 5) {
+                ms.add((System.nanoTime() - t) / 1e6);
+            }
+        }
+        return Stats.of(ms);
+    }
+
+    private Stats sequential(Server server, String language, String code, long pauseMs) throws Exception {
+        List<Double> ms = new ArrayList<>();
+        for (int i = 0; i < samples + 5; i++) {
+            Thread.sleep(pauseMs);
+            long t = System.nanoTime();
+            Map<String, Object> r = server.execute(language, code, 30);
+            double took = (System.nanoTime() - t) / 1e6;
+            if (!"42\n".equals(r.get("stdout"))) {
+                throw new IllegalStateException(language + " answered " + r);
+            }
+            if (i >= 5) {
+                ms.add(took);
+            }
+        }
+        return Stats.of(ms);
+    }
+
+    private record Throughput(int count, double perSecond, int wrong, Stats latency) {
+    }
+
+    private Throughput throughput(Server server, int concurrency, int count) throws Exception {
+        ExecutorService clients = Executors.newFixedThreadPool(concurrency);
+        AtomicInteger wrong = new AtomicInteger();
+        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        long start = System.nanoTime();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int n = i;
+            futures.add(clients.submit(() -> {
+                long t = System.nanoTime();
+                Map<String, Object> r = server.execute("python", "print(" + n + "*7)", 30);
+                latencies.add((System.nanoTime() - t) / 1e6);
+                if (!((n * 7) + "\n").equals(r.get("stdout"))) {
+                    wrong.incrementAndGet();
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        clients.shutdown();
+        return new Throughput(count, count / seconds, wrong.get(), Stats.of(latencies));
+    }
+
+    private Stats startup(int runs) throws Exception {
+        List<Double> ms = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            long t = System.nanoTime();
+            try (Server server = Server.start(jar, "{\"pool\": {}}")) {
+                ms.add((System.nanoTime() - t) / 1e6);
+            }
+        }
+        return Stats.of(ms);
+    }
+
+    // --- reporting ---
+
+    private void row(String path, String language, Stats s, Stats floor) {
+        line(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %.1f | %.2f |", path, language, s.p50, s.p95, s.p99,
+                s.p50 / floor.p50));
+    }
+
+    private void line(String text) {
+        report.append(text).append('\n');
+        System.out.println(text);
+    }
+
+    record Stats(double p50, double p95, double p99) {
+        static Stats of(List<Double> values) {
+            List<Double> sorted = new ArrayList<>(values);
+            Collections.sort(sorted);
+            return new Stats(at(sorted, 0.50), at(sorted, 0.95), at(sorted, 0.99));
+        }
+
+        private static double at(List<Double> sorted, double q) {
+            return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
+        }
+    }
+
+    /** Samples the server's resident memory in the background while a load runs. */
+    private static final class RssSampler {
+        private final Server server;
+        private volatile boolean running = true;
+        private volatile long peak;
+        private final Thread thread;
+
+        RssSampler(Server server) {
+            this.server = server;
+            this.thread = new Thread(() -> {
+                while (running) {
+                    peak = Math.max(peak, server.rssKb());
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        long stop() throws InterruptedException {
+            running = false;
+            thread.join();
+            return peak;
+        }
+    }
+
+    /** The server jar as a child process, driven by the Java SDK client over stdio. */
+    private static final class Server implements AutoCloseable {
+        private final McpSyncClient client;
+        private final Path config;
+
+        private Server(McpSyncClient client, Path config) {
+            this.client = client;
+            this.config = config;
+        }
+
+        static Server start(Path jar, String configJson) throws IOException {
+            Path config = Files.createTempFile("bench-config", ".json");
+            Files.writeString(config, configJson);
+            String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            ServerParameters params = ServerParameters.builder(javaBinary)
+                    .args(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-jar", jar.toString(),
+                            "--config", config.toString()))
+                    .addEnvVar("MCP_SANDBOX_LOG", "WARN")
+                    .build();
+            StdioClientTransport transport = new StdioClientTransport(params, McpJsonDefaults.getMapper());
+            transport.setStdErrorHandler(line -> { });
+            McpSyncClient client = McpClient.sync(transport)
+                    .clientInfo(Implementation.builder("mcp-sandbox-bench", "1").build())
+                    .requestTimeout(java.time.Duration.ofSeconds(180))
+                    .initializationTimeout(java.time.Duration.ofSeconds(60))
+                    .build();
+            client.initialize();
+            return new Server(client, config);
+        }
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> execute(String language, String code, int timeoutSeconds) {
+            CallToolResult r = client.callTool(CallToolRequest.builder("execute_code")
+                    .arguments(Map.of("language", language, "code", code, "timeoutSeconds", timeoutSeconds)).build());
+            return (Map<String, Object>) r.structuredContent();
+        }
+
+        /** VmRSS of the server JVM: the child of this process running the jar. */
+        long rssKb() {
+            Optional<ProcessHandle> server = ProcessHandle.current().children()
+                    .filter(p -> p.info().commandLine().map(c -> c.contains("mcp-sandbox.jar")).orElse(false))
+                    .findFirst();
+            if (server.isEmpty()) {
+                return 0;
+            }
+            try {
+                for (String l : Files.readAllLines(Path.of("/proc", Long.toString(server.get().pid()), "status"))) {
+                    if (l.startsWith("VmRSS:")) {
+                        return Long.parseLong(l.replaceAll("\\D", ""));
+                    }
+                }
+            } catch (IOException e) {
+                return 0;
+            }
+            return 0;
+        }
+
+        @Override
+        public void close() throws IOException {
+            client.closeGracefully();
+            Files.deleteIfExists(config);
+            try {
+                TimeUnit.MILLISECONDS.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
