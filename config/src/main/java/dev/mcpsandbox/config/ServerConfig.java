@@ -7,7 +7,8 @@ public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConf
                            BackendKind backend, PoolConfig pool, Map<String, LanguageConfig> languages,
                            ExecutionConfig execution, OutputConfig output, AuditConfig audit) {
     public ServerConfig {
-        mcpServers = Map.copyOf(mcpServers);
+        // Configuration order is kept: start-up logs and discovery list servers as the operator wrote them.
+        mcpServers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(mcpServers));
         languages = Map.copyOf(languages);
     }
 

@@ -50,12 +50,15 @@ public final class ToolLayer implements AutoCloseable {
         this.audit = audit;
         this.clock = clock;
         this.schemas = McpJsonDefaults.getSchemaValidator();
-        // Calls block on upstream servers; a bounded pool keeps a flood of them from exhausting threads.
-        this.calls = new ThreadPoolExecutor(4, 64, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1024), r -> {
+        // Calls block on upstream servers. Up to 64 run at once (each execution may have 16 in flight), threads
+        // come and go with demand; the queue behind them only fills when every thread is busy.
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(64, 64, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1024), r -> {
             Thread t = new Thread(r, "tool-call");
             t.setDaemon(true);
             return t;
         });
+        pool.allowCoreThreadTimeOut(true);
+        this.calls = pool;
     }
 
     /** Connects to every configured upstream server in parallel (bounded by {@link #STARTUP_LIMIT}). */

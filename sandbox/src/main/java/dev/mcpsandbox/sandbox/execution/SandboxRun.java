@@ -66,7 +66,10 @@ final class SandboxRun {
                 "HOME", "/workspace",
                 "LANG", "C.UTF-8",
                 "TMPDIR", "/tmp",
-                "MCP_TOOLS_SOCKET", "/run/mcp/tools.sock");
+                "MCP_TOOLS_SOCKET", "/run/mcp/tools.sock",
+                // glibc reserves 64 MiB of address space per thread arena; under the address-space rlimit that
+                // leaves room for only a dozen threads. Two arenas cost little speed and allow many threads.
+                "MALLOC_ARENA_MAX", "2");
         return new SandboxSpec(executionId, command, readOnly, env, limits,
                 language.language().addressSpaceMb(limits.memoryMb()), commandReadsGoLine);
     }

@@ -62,9 +62,10 @@ public final class SecretRedactor {
                             + "[\"']?[ \\t]*[:=][ \\t]*[\"']?(?<secret>[^\\s\"'`]{8,})"),
             // Real card numbers start with 2-6; leaving out 1 keeps epoch timestamps (ms, ns) from being redacted.
             // Grouped numbers must look like printed cards (4-4-4-4, 4-6-5) so tables of small numbers are left alone.
-            // The boundary check sits after the first digit so the scan can skip non-digits cheaply.
-            new Rule("card_number", List.of(), "(?<secret>[2-6](?<![A-Za-z0-9].)(?:[0-9]{12,18}"
-                    + "|[0-9]{3}(?<sep>[ -])[0-9]{4,6}(?:\\k<sep>[0-9]{3,5}){1,3}))(?![A-Za-z0-9])",
+            // The boundary check sits after the first digit so the scan can skip non-digits cheaply; a '.' or ','
+            // before the digits marks a decimal fraction (0.4111111111111111), not a card.
+            new Rule("card_number", List.of(), "(?<secret>[2-6](?<![A-Za-z0-9.,].)(?:[0-9]{12,18}"
+                    + "|[0-9]{3}(?<sep>[ -])[0-9]{4,6}(?:\\k<sep>[0-9]{3,5}){1,3}))(?![A-Za-z0-9]|[.,][0-9])",
                     SecretRedactor::isLuhnValidCardNumber));
 
     private static final SecretRedactor STANDARD = new SecretRedactor(STANDARD_RULES);

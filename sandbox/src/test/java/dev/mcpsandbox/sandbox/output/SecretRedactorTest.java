@@ -202,4 +202,12 @@ class SecretRedactorTest {
         }
         return text.toString();
     }
+
+    @org.junit.jupiter.api.Test
+    void leavesDecimalFractionsAlone() {
+        // 4111111111111111 passes the Luhn check; printed as a float it is not a card number.
+        for (String text : java.util.List.of("0.4111111111111111", "[0.4111111111111111, 2]", "4111111111111111.5")) {
+            org.assertj.core.api.Assertions.assertThat(SecretRedactor.standard().redact(text).changed()).as(text).isFalse();
+        }
+    }
 }

@@ -18,7 +18,6 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -106,8 +105,11 @@ public final class BridgeSession implements AutoCloseable {
     }
 
     private void serve(SocketChannel connection) {
-        Object writeLock = new Object();
-        try (InputStream in = Channels.newInputStream(connection)) {
+        Writer writer = new Writer(connection);
+        // Not try-with-resources: closing this stream closes the channel, and answers may still be owed
+        // (or a refusal of an oversized line queued); the writer closes the connection once they are out.
+        InputStream in = Channels.newInputStream(connection);
+        try {
             ByteArrayOutputStream line = new ByteArrayOutputStream();
             byte[] buffer = new byte[8192];
             int n;
@@ -116,15 +118,15 @@ public final class BridgeSession implements AutoCloseable {
                 for (int i = 0; i < n; i++) {
                     if (buffer[i] == '\n') {
                         line.write(buffer, start, i - start);
-                        handleLine(line.toByteArray(), connection, writeLock);
+                        handleLine(line.toByteArray(), writer);
                         line.reset();
                         start = i + 1;
                     }
                 }
                 line.write(buffer, start, n - start);
                 if (line.size() > MAX_LINE_BYTES) {
-                    send(connection, writeLock, error(null, Refusal.INVALID_REQUEST,
-                            "line longer than " + MAX_LINE_BYTES + " bytes; the connection is closed", ""));
+                    send(writer, error(null, Refusal.INVALID_REQUEST,
+                            "line longer than " + MAX_LINE_BYTES + " bytes; the connection is closed", ""), false);
                     return;
                 }
             }
@@ -132,49 +134,116 @@ public final class BridgeSession implements AutoCloseable {
             log.debug("{}: bridge connection ended: {}", executionId, e.getMessage());
         } finally {
             connections.remove(connection);
-            closeQuietly(connection);
+            writer.readingEnded();
         }
     }
 
-    private void handleLine(byte[] bytes, SocketChannel connection, Object writeLock) {
+    /**
+     * Writes one connection's answers on its own thread. Answers are produced on the shared call pool and
+     * only queued here, never written there, so no pool thread ever waits on a client's socket. A client
+     * that stops reading while its unread answers pile up past {@link #MAX_QUEUED_BYTES} is cut off. When
+     * the client stops sending, the answers still owed are written before the connection closes.
+     */
+    private final class Writer {
+        private static final long MAX_QUEUED_BYTES = 4L << 20;
+        private final SocketChannel connection;
+        private final java.util.concurrent.BlockingQueue<byte[]> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.atomic.AtomicInteger owed = new java.util.concurrent.atomic.AtomicInteger();
+        private volatile boolean readingEnded;
+
+        Writer(SocketChannel connection) {
+            this.connection = connection;
+            Thread thread = new Thread(this::drain, "bridge-" + executionId + "-write");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void owe() {
+            owed.incrementAndGet();
+        }
+
+        void enqueue(byte[] message, boolean settlesDebt) {
+            if (queuedBytes.addAndGet(message.length) > MAX_QUEUED_BYTES) {
+                log.debug("{}: a bridge client left {} bytes of answers unread; closing its connection", executionId,
+                        queuedBytes.get());
+                closeQuietly(connection);
+            } else {
+                queue.add(message);
+            }
+            if (settlesDebt) {
+                owed.decrementAndGet();
+            }
+        }
+
+        void readingEnded() {
+            readingEnded = true;
+        }
+
+        private void drain() {
+            try {
+                while (connection.isOpen() && !(readingEnded && owed.get() == 0 && queue.isEmpty())) {
+                    byte[] message = queue.poll(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    if (message != null) {
+                        ByteBuffer buffer = ByteBuffer.wrap(message);
+                        while (buffer.hasRemaining()) {
+                            connection.write(buffer);
+                        }
+                        queuedBytes.addAndGet(-message.length);
+                    }
+                }
+            } catch (IOException | InterruptedException e) {
+                log.debug("{}: bridge answers stopped: {}", executionId, e.getMessage());
+            } finally {
+                closeQuietly(connection);
+                queue.clear();
+            }
+        }
+    }
+
+    private void handleLine(byte[] bytes, Writer writer) {
         if (bytes.length > MAX_LINE_BYTES) {
-            send(connection, writeLock, error(null, Refusal.INVALID_REQUEST, "line longer than " + MAX_LINE_BYTES + " bytes", ""));
+            send(writer, error(null, Refusal.INVALID_REQUEST, "line longer than " + MAX_LINE_BYTES + " bytes", ""), false);
             return;
         }
         JsonNode request;
         try {
             request = JSON.readTree(bytes);
         } catch (IOException e) {
-            send(connection, writeLock, error(null, Refusal.PARSE_ERROR, "the line is not JSON", ""));
+            send(writer, error(null, Refusal.PARSE_ERROR, "the line is not JSON", ""), false);
             return;
         }
         if (request == null || !request.isObject()) {
-            send(connection, writeLock, error(null, Refusal.INVALID_REQUEST, "a request is a JSON object", ""));
+            send(writer, error(null, Refusal.INVALID_REQUEST, "a request is a JSON object", ""), false);
             return;
         }
         JsonNode id = request.get("id");
         if (id == null || !(id.isIntegralNumber() || id.isTextual()) || !request.path("method").isTextual()) {
-            send(connection, writeLock, error(id != null && (id.isIntegralNumber() || id.isTextual()) ? id : null,
-                    Refusal.INVALID_REQUEST, "a request needs \"method\" and an \"id\" (number or string)", ""));
+            send(writer, error(id != null && (id.isIntegralNumber() || id.isTextual()) ? id : null,
+                    Refusal.INVALID_REQUEST, "a request needs \"method\" and an \"id\" (number or string)", ""), false);
             return;
         }
         if (!inFlight.tryAcquire()) {
-            send(connection, writeLock, error(id, Refusal.INVALID_REQUEST,
-                    "more than " + MAX_IN_FLIGHT + " requests in flight; wait for answers", ""));
+            send(writer, error(id, Refusal.INVALID_REQUEST,
+                    "more than " + MAX_IN_FLIGHT + " requests in flight; wait for answers", ""), false);
             return;
         }
+        writer.owe();
         try {
             calls.execute(() -> {
+                ObjectNode answer;
                 try {
-                    send(connection, writeLock, answer(id, request.path("method").asText(), request.get("params"),
-                            bytes.length));
+                    answer = answer(id, request.path("method").asText(), request.get("params"), bytes.length);
                 } finally {
+                    // Free the slot before the answer can reach the client, so a client that waits for one
+                    // answer before sending its next request is never refused.
                     inFlight.release();
                 }
+                send(writer, answer, true);
             });
         } catch (RejectedExecutionException e) {
             inFlight.release();
-            send(connection, writeLock, error(id, Refusal.UNAVAILABLE, "the server is shutting down", ""));
+            send(writer, error(id, Refusal.UNAVAILABLE, "the server is shutting down", ""), true);
         }
     }
 
@@ -201,7 +270,11 @@ public final class BridgeSession implements AutoCloseable {
                     return ok;
                 }
                 GateAnswer.Refused refused = (GateAnswer.Refused) answer;
-                return error(id, refused.refusal(), refused.message(), refused.detail());
+                ObjectNode error = error(id, refused.refusal(), refused.message(), refused.detail());
+                if (refused.refusal() == Refusal.INVALID_ARGUMENTS) {
+                    ((ObjectNode) error.path("error").path("data")).putArray("errors").add(refused.message());
+                }
+                return error;
             }
             case "tools/list" -> {
                 ObjectNode ok = envelope(id);
@@ -258,24 +331,11 @@ public final class BridgeSession implements AutoCloseable {
         return n;
     }
 
-    private void send(SocketChannel connection, Object writeLock, ObjectNode message) {
-        byte[] bytes;
+    private void send(Writer writer, ObjectNode message, boolean settlesDebt) {
         try {
-            bytes = (JSON.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8);
+            writer.enqueue((JSON.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8), settlesDebt);
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialise a bridge answer", e);
-        }
-        synchronized (writeLock) {
-            try {
-                ByteBuffer buffer = ByteBuffer.wrap(bytes);
-                while (buffer.hasRemaining()) {
-                    connection.write(buffer);
-                }
-            } catch (ClosedChannelException e) {
-                log.debug("{}: answer dropped, the guest closed its connection", executionId);
-            } catch (IOException e) {
-                log.debug("{}: cannot answer: {}", executionId, e.getMessage());
-            }
         }
     }
 

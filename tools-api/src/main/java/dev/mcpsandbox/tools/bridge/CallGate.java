@@ -61,7 +61,7 @@ final class CallGate {
         try {
             answer = check(qualifiedName, arguments, argumentBytes);
         } catch (RuntimeException e) {
-            answer = new GateAnswer.Refused(Refusal.UNAVAILABLE, qualifiedName + " failed inside the server: " + e.getMessage());
+            answer = new GateAnswer.Refused(Refusal.UNAVAILABLE, "failed inside the server: " + e.getMessage());
         }
         long durationMs = Duration.ofNanos(System.nanoTime() - started).toMillis();
         record(qualifiedName, argumentBytes, answer, durationMs);
@@ -80,12 +80,12 @@ final class CallGate {
         }
         PolicyDecision decision = policy.decide(tool.get());
         if (decision instanceof PolicyDecision.Deny deny) {
-            return new GateAnswer.Refused(Refusal.DENIED, qualifiedName + " denied: " + deny.reason());
+            return new GateAnswer.Refused(Refusal.DENIED, deny.reason());
         }
         JsonSchemaValidator.ValidationResponse valid = schemas.validate(tool.get().inputSchema(), arguments);
         if (!valid.valid()) {
-            return new GateAnswer.Refused(Refusal.INVALID_ARGUMENTS, qualifiedName + ": arguments do not match its"
-                    + " input schema: " + valid.errorMessage());
+            return new GateAnswer.Refused(Refusal.INVALID_ARGUMENTS, "arguments do not match the tool's input schema: "
+                    + valid.errorMessage());
         }
         CallBudget.Reservation reservation;
         CallBudget.Outcome reserved = budget.reserve(argumentBytes);
@@ -93,14 +93,14 @@ final class CallGate {
             if (exhausted.callLimit()) {
                 callLimitHit = true;
             }
-            return new GateAnswer.Refused(Refusal.BUDGET_EXHAUSTED, qualifiedName + " refused: " + exhausted.reason());
+            return new GateAnswer.Refused(Refusal.BUDGET_EXHAUSTED, exhausted.reason());
         }
         reservation = ((CallBudget.Granted) reserved).reservation();
         if (decision instanceof PolicyDecision.Confirm confirm) {
             Confirmer.Confirmation answer = confirmer.ask(name.get(), arguments, confirm.reason());
             if (answer instanceof Confirmer.Confirmation.Declined declined) {
                 reservation.close();
-                return new GateAnswer.Refused(Refusal.DECLINED, qualifiedName + " was not confirmed: " + declined.reason());
+                return new GateAnswer.Refused(Refusal.DECLINED, "not confirmed: " + declined.reason());
             }
         }
         return dispatch(name.get(), arguments, reservation);
@@ -113,14 +113,14 @@ final class CallGate {
             result = registry.call(name, arguments, reservation.timeout());
         } catch (ToolUnavailableException e) {
             reservation.complete(0, Duration.ofNanos(System.nanoTime() - started));
-            return new GateAnswer.Refused(Refusal.UNAVAILABLE, name + " is unavailable: " + e.getMessage());
+            return new GateAnswer.Refused(Refusal.UNAVAILABLE, e.getMessage());
         }
         if (!reservation.complete(result.resultBytes(), Duration.ofNanos(System.nanoTime() - started))) {
-            return new GateAnswer.Refused(Refusal.BUDGET_EXHAUSTED, name + " answered, but the answer does not fit in"
-                    + " what is left of this execution's result budget");
+            return new GateAnswer.Refused(Refusal.BUDGET_EXHAUSTED, "the tool answered, but the answer does not fit in"
+                    + " what is left of this execution's result budget (tools.budget.resultBytes)");
         }
         if (result.isError()) {
-            return new GateAnswer.Refused(Refusal.TOOL_ERROR, name + " reported an error: " + abbreviate(result.text()),
+            return new GateAnswer.Refused(Refusal.TOOL_ERROR, "the tool reported an error: " + abbreviate(result.text()),
                     result.text());
         }
         return new GateAnswer.Returned(result.value(), result.text());
@@ -148,7 +148,8 @@ final class CallGate {
 
     private synchronized void record(String tool, int argumentBytes, GateAnswer answer, long durationMs) {
         running.remove(tool);
-        Optional<String> error = answer instanceof GateAnswer.Refused r ? Optional.of(r.message()) : Optional.empty();
+        Optional<String> error = answer instanceof GateAnswer.Refused r
+                ? Optional.of(r.refusal().reason() + ": " + r.message()) : Optional.empty();
         records.add(new ToolCallRecord(tool, error.isEmpty(), durationMs, error));
         String outcome = answer instanceof GateAnswer.Refused r ? r.refusal().reason() : "ok";
         audit.record(new AuditEvent.ToolCalled(clock.instant(), executionId, tool, argumentBytes, outcome, error, durationMs));

@@ -50,6 +50,9 @@ final class ScratchSpace implements AutoCloseable {
             }
             owned(fs, uid);
             Files.setPosixFilePermissions(fs, PosixFilePermissions.fromString("rwx------"));
+            // The bridge socket inside must be connectable by the sandbox's uid only: no other host user may
+            // even reach it, or they could call tools on this execution's behalf.
+            Files.setPosixFilePermissions(space.bridgeDir(), PosixFilePermissions.fromString("rwx------"));
         } catch (IOException | RuntimeException e) {
             space.close();
             throw e;
