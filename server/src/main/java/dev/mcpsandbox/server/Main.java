@@ -4,17 +4,24 @@ import dev.mcpsandbox.config.ConfigLoader;
 import dev.mcpsandbox.config.InvalidConfigException;
 import dev.mcpsandbox.config.ServerConfig;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
+import dev.mcpsandbox.server.operations.Metrics;
+import dev.mcpsandbox.server.transport.HttpCommandLine;
+import dev.mcpsandbox.server.transport.HttpOptions;
+import dev.mcpsandbox.server.transport.HttpTransport;
+import dev.mcpsandbox.server.transport.ServedFeatures;
 import dev.mcpsandbox.server.transport.StdioTransport;
 import io.modelcontextprotocol.server.McpSyncServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -29,6 +36,9 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--check", description = "Check the configuration and the sandbox, print what is enforced, and exit.")
     private boolean checkOnly;
+
+    @Mixin
+    private HttpCommandLine http = new HttpCommandLine();
 
     public static void main(String[] args) {
         // stdout is the MCP channel: keep the real one for the transport and send every stray print to stderr.
@@ -53,6 +63,23 @@ public final class Main implements Callable<Integer> {
             System.err.println(e.getMessage());
             return 2;
         }
+        Optional<HttpOptions> httpOptions = Optional.empty();
+        Optional<String> stray = http.strayOptions();
+        if (stray.isPresent()) {
+            System.err.println("mcp-sandbox: " + stray.get());
+            return 2;
+        }
+        if (http.enabled()) {
+            try {
+                httpOptions = Optional.of(http.options(System.getenv()));
+            } catch (IllegalArgumentException e) {
+                System.err.println("mcp-sandbox: " + e.getMessage().replace("\n", "\nmcp-sandbox: "));
+                return 2;
+            }
+            if (http.tokenFileIsShared()) {
+                log.warn("the token file can be read by other users; chmod 600 it");
+            }
+        }
         ServerAssembly assembly;
         try {
             assembly = ServerAssembly.assemble(config);
@@ -65,7 +92,11 @@ public final class Main implements Callable<Integer> {
             assembly.close();
             return 0;
         }
-        McpSyncServer server = StdioTransport.serve(assembly, Version.number(), System.in, protocolOut, () -> {
+        ServedFeatures features = ServedFeatures.of(assembly, Metrics.of(assembly.runner()), Version.number());
+        if (httpOptions.isPresent()) {
+            return serveHttp(features, httpOptions.get());
+        }
+        McpSyncServer server = StdioTransport.serve(features, System.in, protocolOut, assembly.inFlightCalls(), () -> {
             // Exit from a fresh thread: the shutdown hook closes the server, whose reader thread we are on.
             Thread exit = new Thread(() -> System.exit(0), "stdin-closed");
             exit.start();
@@ -79,6 +110,26 @@ public final class Main implements Callable<Integer> {
         }, "shutdown"));
         log.info("mcp-sandbox {} serving on stdio", Version.number());
         // The SDK's stdio reader ends at EOF on stdin; then the process exits and the hook cleans up.
+        return 0;
+    }
+
+    /**
+     * Serves until SIGTERM/SIGINT. The shutdown hook drains (see {@link HttpTransport#stop}) and closes the
+     * assembly, which kills every sandbox; the JVM exits when the hook returns, whatever threads remain.
+     */
+    private static int serveHttp(ServedFeatures features, HttpOptions options) throws InterruptedException {
+        ServerAssembly assembly = features.assembly();
+        HttpTransport transport;
+        try {
+            transport = HttpTransport.start(features, options);
+        } catch (Exception e) {
+            System.err.println("mcp-sandbox cannot listen on " + options.host() + ":" + options.port() + ": "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            assembly.close();
+            return 4;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> transport.stop(assembly::close), "shutdown"));
+        transport.awaitStopped();
         return 0;
     }
 

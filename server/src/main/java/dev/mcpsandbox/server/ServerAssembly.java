@@ -7,6 +7,7 @@ import dev.mcpsandbox.sandbox.backend.bubblewrap.BubblewrapBackend;
 import dev.mcpsandbox.sandbox.execution.CodeRunner;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 import dev.mcpsandbox.server.tools.ExecuteCodeTool;
+import dev.mcpsandbox.server.tools.InFlightCalls;
 import dev.mcpsandbox.server.tools.ListLanguagesTool;
 import dev.mcpsandbox.server.tools.ValidateCodeTool;
 import dev.mcpsandbox.tools.ToolLayer;
@@ -44,10 +45,12 @@ public final class ServerAssembly implements AutoCloseable {
     private final AuditSink audit;
     private final List<SyncToolSpecification> tools;
     private final List<SyncResourceSpecification> resources;
+    private final InFlightCalls inFlight;
 
     private ServerAssembly(CodeRunner runner, ToolLayer toolLayer, AuditSink audit, List<SyncToolSpecification> tools,
-                           List<SyncResourceSpecification> resources) {
+                           List<SyncResourceSpecification> resources, InFlightCalls inFlight) {
         this.resources = resources;
+        this.inFlight = inFlight;
         this.runner = runner;
         this.toolLayer = toolLayer;
         this.audit = audit;
@@ -74,12 +77,14 @@ public final class ServerAssembly implements AutoCloseable {
         toolLayer.servers().forEach(s -> log.info("upstream server {}: {} {}", s.server(), s.state(), s.detail()));
         CodeRunner runner = CodeRunner.create(backend, toolLayer, languages, config, audit, Clock.systemUTC(),
                 processesByRlimit);
+        InFlightCalls inFlight = new InFlightCalls();
         List<SyncToolSpecification> tools = List.of(
-                new ExecuteCodeTool(runner).specification(),
+                new ExecuteCodeTool(runner, inFlight).specification(),
                 new ValidateCodeTool(runner).specification(),
                 new ListLanguagesTool(runner, backend.name()).specification(),
                 new SearchToolsTool(toolLayer).specification());
-        return new ServerAssembly(runner, toolLayer, audit, tools, new ToolStubResources(toolLayer).specifications());
+        return new ServerAssembly(runner, toolLayer, audit, tools, new ToolStubResources(toolLayer).specifications(),
+                inFlight);
     }
 
     public List<SyncToolSpecification> tools() {
@@ -97,6 +102,16 @@ public final class ServerAssembly implements AutoCloseable {
 
     public String instructions() {
         return INSTRUCTIONS;
+    }
+
+    /** The running execute_code calls, for transports to deliver {@code notifications/cancelled} to. */
+    public InFlightCalls inFlightCalls() {
+        return inFlight;
+    }
+
+    /** For operations (health, metrics) to read: languages, queue depth, upstream servers, limits. */
+    public CodeRunner runner() {
+        return runner;
     }
 
     @Override

@@ -18,7 +18,6 @@ import dev.mcpsandbox.sandbox.pool.WarmPool;
 import dev.mcpsandbox.tools.audit.AuditEvent;
 import dev.mcpsandbox.tools.audit.AuditSink;
 import dev.mcpsandbox.tools.ToolLayer;
-import dev.mcpsandbox.tools.bridge.Confirmer;
 import dev.mcpsandbox.tools.bridge.GuestLibraries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,9 +129,10 @@ public final class CodeRunner implements AutoCloseable {
     }
 
     /**
-     * @param confirmer asks the human behind this call when the code calls a tool on the confirm list
+     * @param context lets the caller cancel the run, answers confirmation requests for tools on the confirm
+     *                list, and hears stderr lines as they arrive
      */
-    public ExecutionOutcome execute(ExecutionRequest request, Cancellation cancellation, Confirmer confirmer) {
+    public ExecutionOutcome execute(ExecutionRequest request, CallContext context) {
         String id = nextId();
         long started = System.nanoTime();
         RequestCheck.Verdict verdict = requestCheck.check(request, true);
@@ -149,7 +149,7 @@ public final class CodeRunner implements AutoCloseable {
                         + " are queued; retry in a few seconds");
             } else {
                 try (Admission.Slot held = slot.get()) {
-                    outcome = runAdmitted(id, admitted, cancellation, confirmer);
+                    outcome = runAdmitted(id, admitted, context);
                 }
             }
         } catch (InterruptedException e) {
@@ -162,13 +162,14 @@ public final class CodeRunner implements AutoCloseable {
         return audited(id, request, Optional.of(admitted.limits()), outcome, started);
     }
 
-    private ExecutionOutcome runAdmitted(String id, RequestCheck.Admitted request, Cancellation cancellation,
-                                         Confirmer confirmer) throws SandboxException, InterruptedException {
+    private ExecutionOutcome runAdmitted(String id, RequestCheck.Admitted request, CallContext context)
+            throws SandboxException, InterruptedException {
         DetectedLanguage language = request.language();
         String entry = language.entryFile();
         List<String> command = language.language().runCommand(language.binary(), entry, request.limits().memoryMb());
         SandboxSpec spec = SandboxRun.spec(id, language, command, language.language().readsGoLine(), request.limits());
-        SandboxRun.BridgeOpener bridge = socket -> Optional.of(tools.openBridge(id, socket, request.limits(), confirmer));
+        SandboxRun.BridgeOpener bridge = socket -> Optional.of(tools.openBridge(id, socket, request.limits(),
+                context.confirmer()));
         Sandbox sandbox = warmPool.take(language.id(), spec).orElse(null);
         boolean warm = sandbox != null;
         if (sandbox == null) {
@@ -176,7 +177,7 @@ public final class CodeRunner implements AutoCloseable {
         }
         log.debug("{}: {} sandbox", id, warm ? "pre-started" : "new");
         SandboxRun.Raw raw = SandboxRun.run(sandbox, spec, entry, request.code(), request.files(), request.stdin(),
-                bridge, cancellation, io, perUidProcessLimit);
+                bridge, context, io, perUidProcessLimit);
 
         List<String> redactions = new ArrayList<>();
         CapturedOutput stdout = redact(raw.stdout(), redactions);
@@ -241,7 +242,7 @@ public final class CodeRunner implements AutoCloseable {
             }
             try (Admission.Slot held = slot.get()) {
                 SandboxRun.Raw raw = SandboxRun.run(backend.create(spec), spec, entry, code, Map.of(), new byte[0],
-                        SandboxRun.BridgeOpener.NONE, new Cancellation(), io, perUidProcessLimit);
+                        SandboxRun.BridgeOpener.NONE, CallContext.detached(), io, perUidProcessLimit);
                 if (raw.stoppedFor().isPresent()) {
                     return new ValidationReport(false, List.of(new SyntaxProblem(Optional.empty(), Optional.empty(),
                             "the checker was stopped: " + raw.stoppedFor().get().explanation())), findings);

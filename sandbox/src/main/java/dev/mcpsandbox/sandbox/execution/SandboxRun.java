@@ -79,8 +79,9 @@ final class SandboxRun {
      * @param spec    the plan it was made from, with this run's limits
      */
     static Raw run(Sandbox sandbox, SandboxSpec spec, String entryFile, String code, Map<String, byte[]> files,
-                   byte[] stdin, BridgeOpener bridgeOpener, Cancellation cancellation, Executor io,
+                   byte[] stdin, BridgeOpener bridgeOpener, CallContext context, Executor io,
                    boolean perUidProcessLimit) throws SandboxException, InterruptedException {
+        Cancellation cancellation = context.cancellation();
         ResourceLimits limits = spec.limits();
         Optional<BridgeSession> bridge = Optional.empty();
         try {
@@ -99,7 +100,8 @@ final class SandboxRun {
                 sandbox.kill();
             };
             OutputCapture out = OutputCapture.start(sandbox.stdout(), limits.outputBytes(), outputOverflow, io);
-            OutputCapture err = OutputCapture.start(sandbox.stderr(), limits.outputBytes(), outputOverflow, io);
+            OutputCapture err = OutputCapture.start(sandbox.stderr(), limits.outputBytes(), outputOverflow, io,
+                    context.stderrLines());
 
             RunLimits runLimits = new RunLimits(limits.timeoutSeconds() + 1L, limits.fileSizeMb() * 1024L * 1024L,
                     OPEN_FILES, spec.addressSpaceMb() * 1024L * 1024L, perUidProcessLimit ? limits.processes() : 0);

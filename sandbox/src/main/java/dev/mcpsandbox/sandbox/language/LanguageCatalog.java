@@ -49,21 +49,36 @@ public final class LanguageCatalog {
     }
 
     public static LanguageCatalog detect(ServerConfig config) {
+        // Each detection starts a process to read a version; run them side by side to keep start-up short.
+        Map<Language, java.util.concurrent.CompletableFuture<DetectedLanguage>> probes = new LinkedHashMap<>();
+        for (Language language : KNOWN) {
+            LanguageConfig lc = config.language(language.id());
+            if (lc.enabled()) {
+                probes.put(language, java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return detectOne(language, lc);
+                    } catch (IOException e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                }));
+            }
+        }
         Map<String, DetectedLanguage> available = new LinkedHashMap<>();
         List<MissingLanguage> missing = new ArrayList<>();
         for (Language language : KNOWN) {
-            LanguageConfig lc = config.language(language.id());
-            if (!lc.enabled()) {
+            java.util.concurrent.CompletableFuture<DetectedLanguage> probe = probes.get(language);
+            if (probe == null) {
                 missing.add(new MissingLanguage(language.id(), language.displayName(), "disabled in the configuration"));
                 continue;
             }
             try {
-                DetectedLanguage detected = detectOne(language, lc);
+                DetectedLanguage detected = probe.join();
                 available.put(language.id(), detected);
                 log.info("language {}: {} {}", language.id(), detected.binary(), detected.version());
-            } catch (IOException e) {
-                missing.add(new MissingLanguage(language.id(), language.displayName(), e.getMessage()));
-                log.info("language {} unavailable: {}", language.id(), e.getMessage());
+            } catch (java.util.concurrent.CompletionException e) {
+                String reason = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
+                missing.add(new MissingLanguage(language.id(), language.displayName(), reason));
+                log.info("language {} unavailable: {}", language.id(), reason);
             }
         }
         return new LanguageCatalog(available, missing);

@@ -8,6 +8,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * Drains one output stream of a sandbox, keeping at most {@code cap} bytes. Past the cap it calls
@@ -18,18 +19,44 @@ public final class OutputCapture {
     private final InputStream stream;
     private final long cap;
     private final Runnable onOverflow;
+    private final Consumer<String> lines;
     private final CompletableFuture<CapturedOutput> result = new CompletableFuture<>();
+    private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream();
+    private int linesSent;
 
-    private OutputCapture(InputStream stream, long cap, Runnable onOverflow) {
+    /** Lines handed to a listener, at most this many per stream and this long each: a log, not a copy. */
+    static final int MAX_LISTENED_LINES = 200;
+    static final int MAX_LISTENED_LINE_BYTES = 2000;
+
+    private OutputCapture(InputStream stream, long cap, Runnable onOverflow, Consumer<String> lines) {
         this.stream = stream;
         this.cap = cap;
         this.onOverflow = onOverflow;
+        this.lines = lines;
     }
 
     public static OutputCapture start(InputStream stream, long cap, Runnable onOverflow, Executor executor) {
-        OutputCapture capture = new OutputCapture(stream, cap, onOverflow);
+        return start(stream, cap, onOverflow, executor, line -> { });
+    }
+
+    /** @param lines receives complete lines as they arrive (bounded in number and length) */
+    public static OutputCapture start(InputStream stream, long cap, Runnable onOverflow, Executor executor,
+                                      Consumer<String> lines) {
+        OutputCapture capture = new OutputCapture(stream, cap, onOverflow, lines);
         executor.execute(capture::drain);
         return capture;
+    }
+
+    private void listen(byte[] buffer, int n) {
+        for (int i = 0; i < n && linesSent < MAX_LISTENED_LINES; i++) {
+            if (buffer[i] == '\n') {
+                lines.accept(decode(partialLine.toByteArray()));
+                partialLine.reset();
+                linesSent++;
+            } else if (partialLine.size() < MAX_LISTENED_LINE_BYTES) {
+                partialLine.write(buffer[i]);
+            }
+        }
     }
 
     private void drain() {
@@ -40,6 +67,7 @@ public final class OutputCapture {
         try (stream) {
             int n;
             while ((n = stream.read(buffer)) > 0) {
+                listen(buffer, n);
                 long room = cap - kept.size();
                 if (room > 0) {
                     kept.write(buffer, 0, (int) Math.min(room, n));

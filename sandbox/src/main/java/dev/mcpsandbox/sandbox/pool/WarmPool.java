@@ -53,12 +53,29 @@ public final class WarmPool implements AutoCloseable {
      * has the same {@link PoolKey} are served from here.
      */
     public void keep(String languageId, SandboxSpec template, int size) {
-        if (size <= 0) {
+        int capped = Math.min(size, memoryCap(template));
+        if (capped < size) {
+            log.info("pre-starting {} {} sandboxes instead of {}: each may use {} MB", capped, languageId, size,
+                    template.limits().memoryMb());
+        }
+        if (capped <= 0) {
             return;
         }
-        Lane lane = new Lane(languageId, template, size);
+        Lane lane = new Lane(languageId, template, capped);
         lanes.put(languageId, lane);
         scheduleRefill(lane);
+    }
+
+    /**
+     * Idle sandboxes hold little, but each may grow to its memory limit the moment it runs; the sandboxes one
+     * language keeps ready (including growth under demand, twice the configured size) may together reserve
+     * at most a quarter of the machine's memory.
+     */
+    private static int memoryCap(SandboxSpec template) {
+        long physical = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
+        long perSandbox = Math.max(1, template.limits().memoryMb()) * 1024L * 1024L;
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, physical / 4 / perSandbox / 2));
     }
 
     /** A ready sandbox for this spec, or empty (the caller takes the cold path). Never the same one twice. */

@@ -1,7 +1,7 @@
 package dev.mcpsandbox.server.tools;
 
 import dev.mcpsandbox.config.ResourceLimits;
-import dev.mcpsandbox.sandbox.execution.Cancellation;
+import dev.mcpsandbox.sandbox.execution.CallContext;
 import dev.mcpsandbox.sandbox.execution.CodeRunner;
 import dev.mcpsandbox.sandbox.execution.ExecutionOutcome;
 import dev.mcpsandbox.sandbox.execution.ExecutionRequest;
@@ -9,6 +9,9 @@ import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema.LoggingLevel;
+import io.modelcontextprotocol.spec.McpSchema.LoggingMessageNotification;
+import io.modelcontextprotocol.spec.McpSchema.ProgressNotification;
 import io.modelcontextprotocol.spec.McpSchema.Tool;
 import io.modelcontextprotocol.spec.McpSchema.ToolAnnotations;
 
@@ -17,6 +20,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /** {@code execute_code}: the wire contract of DESIGN.md, mapped onto {@link CodeRunner}. */
 public final class ExecuteCodeTool {
@@ -24,10 +32,18 @@ public final class ExecuteCodeTool {
     private static final List<String> LIMIT_WIRE_NAMES = List.of("timeout", "memory", "processes", "output", "file_size",
             "tool_calls");
 
-    private final CodeRunner runner;
+    private static final ScheduledExecutorService PROGRESS_CLOCK = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "execute-progress");
+        t.setDaemon(true);
+        return t;
+    });
 
-    public ExecuteCodeTool(CodeRunner runner) {
+    private final CodeRunner runner;
+    private final InFlightCalls inFlight;
+
+    public ExecuteCodeTool(CodeRunner runner, InFlightCalls inFlight) {
         this.runner = runner;
+        this.inFlight = inFlight;
     }
 
     public SyncToolSpecification specification() {
@@ -103,8 +119,44 @@ public final class ExecuteCodeTool {
         if (parsed.isEmpty()) {
             return ExecutionResults.invalid(args.problems());
         }
-        ExecutionOutcome outcome = runner.execute(parsed.get(), new Cancellation(), ElicitingConfirmer.forExchange(exchange));
-        return ExecutionResults.render(outcome);
+        Optional<String> requestId = Optional.ofNullable(request.meta())
+                .map(m -> m.get(InFlightCalls.REQUEST_ID_META)).map(String::valueOf);
+        long timeout = parsed.get().requestedLimits().getOrDefault(ResourceLimits.Key.TIMEOUT_SECONDS,
+                (long) runner.config().limits().defaults().timeoutSeconds());
+        try (InFlightCalls.Registration call = inFlight.register(requestId);
+             AutoCloseable progress = progress(exchange, request.progressToken(), timeout)) {
+            Consumer<String> stderr = line -> exchange.loggingNotification(
+                    LoggingMessageNotification.builder(LoggingLevel.DEBUG, line).logger("stderr").build());
+            ExecutionOutcome outcome = runner.execute(parsed.get(),
+                    new CallContext(call.cancellation(), ElicitingConfirmer.forExchange(exchange), stderr));
+            return ExecutionResults.render(outcome);
+        } catch (Exception e) {
+            throw new IllegalStateException("execute_code failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * While the code runs, tells a client that sent a progress token how long it has been running against
+     * its time limit, once a second.
+     */
+    private static AutoCloseable progress(McpSyncServerExchange exchange, Object token, long timeoutSeconds) {
+        if (token == null) {
+            return () -> { };
+        }
+        long started = System.nanoTime();
+        ScheduledFuture<?> ticks = PROGRESS_CLOCK.scheduleAtFixedRate(() -> {
+            double elapsed = (System.nanoTime() - started) / 1e9;
+            try {
+                exchange.progressNotification(ProgressNotification.builder(token, Math.floor(elapsed))
+                        .total((double) timeoutSeconds)
+                        .message(String.format(java.util.Locale.ROOT, "running for %.0f s of at most %d s", elapsed,
+                                timeoutSeconds))
+                        .build());
+            } catch (RuntimeException e) {
+                // the client is gone; the execution ends on its own
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+        return () -> ticks.cancel(false);
     }
 
     private static Optional<ExecutionRequest> parse(Arguments args) {

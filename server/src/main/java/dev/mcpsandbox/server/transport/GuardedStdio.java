@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import dev.mcpsandbox.server.tools.InFlightCalls;
 
 /**
  * Guards both directions of the stdio channel. The SDK's stdio transport ends the whole session on
@@ -33,8 +34,13 @@ public final class GuardedStdio {
      * @param endOfInput runs once when stdin ends: the client is gone, whatever requests it left pending
      */
     public GuardedStdio(InputStream in, OutputStream out, int maxLineBytes, Runnable endOfInput) {
+        this(in, out, maxLineBytes, endOfInput, new InFlightCalls());
+    }
+
+    /** @param calls receives {@code notifications/cancelled}; {@code tools/call} requests are tagged with their id */
+    public GuardedStdio(InputStream in, OutputStream out, int maxLineBytes, Runnable endOfInput, InFlightCalls calls) {
         this.output = new LineOutput(out);
-        this.input = new LineInput(new BufferedInputStream(in, 65536), maxLineBytes, output, endOfInput);
+        this.input = new LineInput(new BufferedInputStream(in, 65536), maxLineBytes, output, endOfInput, calls);
     }
 
     public InputStream input() {
@@ -98,12 +104,14 @@ public final class GuardedStdio {
         private final int maxLineBytes;
         private final LineOutput replies;
         private final Runnable endOfInput;
+        private final InFlightCalls calls;
         private byte[] current = new byte[0];
         private int position;
         private boolean eof;
 
-        LineInput(InputStream in, int maxLineBytes, LineOutput replies, Runnable endOfInput) {
+        LineInput(InputStream in, int maxLineBytes, LineOutput replies, Runnable endOfInput, InFlightCalls calls) {
             this.in = in;
+            this.calls = calls;
             this.endOfInput = endOfInput;
             this.maxLineBytes = maxLineBytes;
             this.replies = replies;
@@ -167,23 +175,38 @@ public final class GuardedStdio {
             if (text.isEmpty()) {
                 return !eof;
             }
-            String problem = problemWith(text);
-            if (problem != null) {
+            JsonNode message = parsed(text);
+            if (message == null) {
                 return !eof;
             }
-            current = (text + "\n").getBytes(StandardCharsets.UTF_8);
+            current = (tagged(message, text) + "\n").getBytes(StandardCharsets.UTF_8);
             position = 0;
             return true;
         }
 
-        /** Null when the line may go to the SDK; otherwise the reason, already answered. */
-        private String problemWith(String text) throws IOException {
+        /** The message when the line may go to the SDK; null when it was refused (and already answered). */
+        private JsonNode parsed(String text) throws IOException {
             JsonNode node;
             try {
                 node = JSON.readTree(text);
             } catch (IOException e) {
-                return reply(null, -32700, "Parse error: the line is not JSON");
+                reply(null, -32700, "Parse error: the line is not JSON");
+                return null;
             }
+            return problemWith(node) == null ? node : null;
+        }
+
+        /** Tags {@code tools/call} requests and acts on {@code notifications/cancelled} (see {@link InFlightCalls}). */
+        private String tagged(JsonNode message, String text) throws IOException {
+            String method = message.path("method").asText("");
+            if (!method.equals("tools/call") && !method.equals("notifications/cancelled")) {
+                return text;
+            }
+            return InFlightCalls.write(calls.observe(message, ""));
+        }
+
+        /** Null when the message may go to the SDK; otherwise the reason, already answered. */
+        private String problemWith(JsonNode node) throws IOException {
             if (node == null || !node.isObject()) {
                 return reply(null, -32600, node != null && node.isArray()
                         ? "Invalid Request: JSON-RPC batches are not supported; send one message per line"

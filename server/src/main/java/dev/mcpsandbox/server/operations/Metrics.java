@@ -1,0 +1,220 @@
+package dev.mcpsandbox.server.operations;
+
+import dev.mcpsandbox.sandbox.execution.CodeRunner;
+import dev.mcpsandbox.server.tools.ExecuteCodeTool;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.server.McpSyncServerExchange;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * What the server did, counted by decorating the published tools' handlers — the execution path
+ * itself stays untouched. One instance per process, shared by every transport, so stdio's
+ * {@code mcp-sandbox://stats} resource and HTTP's {@code /metrics} read the same numbers.
+ *
+ * <p>Every label value comes from a fixed set (outcomes, refusal reasons, published tool names,
+ * detected language ids, or {@code other}): a client cannot grow the number of series.
+ */
+public final class Metrics {
+    private static final String EXECUTE = ExecuteCodeTool.NAME;
+
+    private final Function<String, Optional<String>> languageId;
+    private final IntSupplier queueDepth;
+    private final LongSupplier nanoTime;
+    private final Instant since;
+
+    private final ConcurrentMap<ExecutionKey, LongAdder> executions = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, LatencyHistogram> latency = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, LongAdder> codeToolCalls = new ConcurrentHashMap<>();
+    private final ConcurrentMap<RequestKey, LongAdder> toolRequests = new ConcurrentHashMap<>();
+    private final ConcurrentMap<HttpRefusal, LongAdder> httpRefusals = new ConcurrentHashMap<>();
+    private final AtomicInteger executionsInFlight = new AtomicInteger();
+    private final AtomicInteger requestsInFlight = new AtomicInteger();
+
+    /**
+     * @param languageId maps what a client sent as {@code language} to a detected language id, or empty
+     * @param queueDepth executions waiting for a slot right now
+     */
+    public Metrics(Function<String, Optional<String>> languageId, IntSupplier queueDepth, LongSupplier nanoTime,
+                   Clock clock) {
+        this.languageId = languageId;
+        this.queueDepth = queueDepth;
+        this.nanoTime = nanoTime;
+        this.since = clock.instant();
+    }
+
+    public static Metrics of(CodeRunner runner) {
+        return new Metrics(name -> runner.languages().find(name).map(d -> d.id()), runner::queued, System::nanoTime,
+                Clock.systemUTC());
+    }
+
+    /** The same specifications, each handler timed and counted; {@code execute_code} also by language and outcome. */
+    public List<SyncToolSpecification> instrument(List<SyncToolSpecification> tools) {
+        List<SyncToolSpecification> out = new ArrayList<>(tools.size());
+        for (SyncToolSpecification spec : tools) {
+            out.add(new SyncToolSpecification(spec.tool(), decorate(spec.tool().name(), spec.callHandler())));
+        }
+        return List.copyOf(out);
+    }
+
+    private BiFunction<McpSyncServerExchange, CallToolRequest, CallToolResult> decorate(
+            String tool, BiFunction<McpSyncServerExchange, CallToolRequest, CallToolResult> handler) {
+        boolean execute = EXECUTE.equals(tool);
+        return (exchange, request) -> {
+            long started = nanoTime.getAsLong();
+            requestsInFlight.incrementAndGet();
+            if (execute) {
+                executionsInFlight.incrementAndGet();
+            }
+            CallToolResult result = null;
+            try {
+                result = handler.apply(exchange, request);
+                return result;
+            } finally {
+                requestsInFlight.decrementAndGet();
+                String outcome = result == null ? "exception" : Boolean.TRUE.equals(result.isError()) ? "error" : "ok";
+                counter(toolRequests, new RequestKey(tool, outcome)).increment();
+                if (execute) {
+                    executionsInFlight.decrementAndGet();
+                    recordExecution(request, result, nanoTime.getAsLong() - started);
+                }
+            }
+        };
+    }
+
+    private void recordExecution(CallToolRequest request, CallToolResult result, long nanos) {
+        Object requested = request.arguments() == null ? null : request.arguments().get("language");
+        String language = requested instanceof String s ? languageId.apply(s).orElse("other") : "other";
+        RunOutcome outcome = RunOutcome.of(result);
+        counter(executions, new ExecutionKey(language, outcome.label())).increment();
+        if (outcome.ran()) {
+            latency.computeIfAbsent(language, l -> new LatencyHistogram()).observe(nanos / 1e9);
+        }
+        if (result != null && result.structuredContent() instanceof Map<?, ?> s && s.get("toolCalls") instanceof List<?> calls) {
+            for (Object call : calls) {
+                boolean ok = call instanceof Map<?, ?> c && Boolean.TRUE.equals(c.get("ok"));
+                counter(codeToolCalls, ok ? "ok" : "error").increment();
+            }
+        }
+    }
+
+    /** An HTTP request refused before it reached a transport. */
+    public void refused(HttpRefusal reason) {
+        counter(httpRefusals, reason).increment();
+    }
+
+    /** Tool calls (any published tool) running now; shutdown waits for these. */
+    public int requestsInFlight() {
+        return requestsInFlight.get();
+    }
+
+    private static <K> LongAdder counter(ConcurrentMap<K, LongAdder> map, K key) {
+        return map.computeIfAbsent(key, k -> new LongAdder());
+    }
+
+    /** The Prometheus text exposition format (version 0.0.4). */
+    public String prometheus() {
+        PrometheusText p = new PrometheusText();
+        p.help("mcp_sandbox_executions_total", "counter", "execute_code calls by language and outcome (ok, error, a limit"
+                + " name, cancelled, shutdown, rejected, sandbox_failure, exception).");
+        new TreeMap<>(executions).forEach((k, v) -> p.sample("mcp_sandbox_executions_total",
+                labels("language", k.language(), "outcome", k.outcome()), v.sum()));
+        p.help("mcp_sandbox_execution_duration_seconds", "histogram",
+                "Wall-clock time of execute_code calls that ran (queue wait included).");
+        new TreeMap<>(latency).forEach((language, h) -> h.write(p, "mcp_sandbox_execution_duration_seconds",
+                labels("language", language)));
+        p.help("mcp_sandbox_execution_queue_depth", "gauge", "Executions waiting for a free slot.");
+        p.sample("mcp_sandbox_execution_queue_depth", Map.of(), queueDepth.getAsInt());
+        p.help("mcp_sandbox_executions_in_flight", "gauge", "execute_code calls being handled (queued or running).");
+        p.sample("mcp_sandbox_executions_in_flight", Map.of(), executionsInFlight.get());
+        p.help("mcp_sandbox_code_tool_calls_total", "counter",
+                "MCP tool calls made by sandboxed code through the bridge, by outcome (ok, error).");
+        for (String outcome : List.of("ok", "error")) {
+            p.sample("mcp_sandbox_code_tool_calls_total", labels("outcome", outcome),
+                    codeToolCalls.getOrDefault(outcome, new LongAdder()).sum());
+        }
+        p.help("mcp_sandbox_tool_requests_total", "counter",
+                "Calls of this server's published tools, by tool and outcome (ok, error = isError, exception).");
+        new TreeMap<>(toolRequests).forEach((k, v) -> p.sample("mcp_sandbox_tool_requests_total",
+                labels("tool", k.tool(), "outcome", k.outcome()), v.sum()));
+        p.help("mcp_sandbox_http_refused_total", "counter",
+                "HTTP requests refused before reaching a transport, by reason.");
+        for (HttpRefusal r : HttpRefusal.values()) {
+            p.sample("mcp_sandbox_http_refused_total", labels("reason", r.label()),
+                    httpRefusals.getOrDefault(r, new LongAdder()).sum());
+        }
+        return p.toString();
+    }
+
+    /** The same counters as a JSON-ready summary (the {@code mcp-sandbox://stats} resource). */
+    public Map<String, Object> summary() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("since", since.toString());
+        Map<String, Map<String, Long>> byLanguage = new TreeMap<>();
+        new TreeMap<>(executions).forEach((k, v) ->
+                byLanguage.computeIfAbsent(k.language(), l -> new TreeMap<>()).put(k.outcome(), v.sum()));
+        long total = executions.values().stream().mapToLong(LongAdder::sum).sum();
+        Map<String, Object> exec = new LinkedHashMap<>();
+        exec.put("total", total);
+        exec.put("byLanguageAndOutcome", byLanguage);
+        exec.put("inFlight", executionsInFlight.get());
+        exec.put("queued", queueDepth.getAsInt());
+        Map<String, Object> lat = new TreeMap<>();
+        latency.forEach((language, h) -> lat.put(language, h.summary()));
+        exec.put("durationMs", lat);
+        s.put("executions", exec);
+        Map<String, Long> calls = new TreeMap<>();
+        codeToolCalls.forEach((k, v) -> calls.put(k, v.sum()));
+        s.put("codeToolCalls", calls);
+        Map<String, Map<String, Long>> requests = new TreeMap<>();
+        toolRequests.forEach((k, v) -> requests.computeIfAbsent(k.tool(), t -> new TreeMap<>()).put(k.outcome(), v.sum()));
+        s.put("toolRequests", requests);
+        if (!httpRefusals.isEmpty()) {
+            Map<String, Long> refused = new TreeMap<>();
+            httpRefusals.forEach((k, v) -> refused.put(k.label(), v.sum()));
+            s.put("httpRefused", refused);
+        }
+        return s;
+    }
+
+    private static Map<String, String> labels(String... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    private record ExecutionKey(String language, String outcome) implements Comparable<ExecutionKey> {
+        @Override
+        public int compareTo(ExecutionKey o) {
+            int c = language.compareTo(o.language);
+            return c != 0 ? c : outcome.compareTo(o.outcome);
+        }
+    }
+
+    private record RequestKey(String tool, String outcome) implements Comparable<RequestKey> {
+        @Override
+        public int compareTo(RequestKey o) {
+            int c = tool.compareTo(o.tool);
+            return c != 0 ? c : outcome.compareTo(o.outcome);
+        }
+    }
+}

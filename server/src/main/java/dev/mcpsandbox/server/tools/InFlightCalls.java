@@ -1,0 +1,96 @@
+package dev.mcpsandbox.server.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mcpsandbox.sandbox.execution.Cancellation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The {@code execute_code} calls running now, by JSON-RPC request id, so a {@code notifications/cancelled}
+ * from the client can stop the right sandbox. The SDK hands handlers no request id, so the transport
+ * copies it into the request's {@code _meta} under {@link #REQUEST_ID_META} before the SDK sees it.
+ */
+public final class InFlightCalls {
+    public static final String REQUEST_ID_META = "dev.mcpsandbox/requestId";
+    private static final Logger log = LoggerFactory.getLogger(InFlightCalls.class);
+    /**
+     * Re-serialises tagged messages with every non-ASCII character escaped: a lone surrogate such as
+     * {@code \ud800} then stays as it came (and is refused by the request check) instead of becoming '?'.
+     */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII).build();
+
+    /** A message as one line of JSON, exactly preserving its strings. */
+    public static String write(JsonNode message) throws IOException {
+        return JSON.writeValueAsString(message);
+    }
+
+    private final Map<String, Cancellation> running = new ConcurrentHashMap<>();
+
+    /**
+     * Looks at one incoming JSON-RPC message of a session ({@code scope}: the MCP session id, or "" for
+     * stdio): a {@code tools/call} gets its scoped id in {@code _meta}; a {@code notifications/cancelled}
+     * cancels the call it names. Returns the message to hand on (changed or not).
+     */
+    public JsonNode observe(JsonNode message, String scope) {
+        String method = message.path("method").asText("");
+        if (method.equals("notifications/cancelled") && message.path("params").has("requestId")) {
+            String key = key(scope, message.path("params").get("requestId"));
+            if (cancel(key)) {
+                log.info("client cancelled request {}", key);
+            }
+        } else if (method.equals("tools/call") && message.has("id") && message.path("params").isObject()) {
+            ObjectNode params = (ObjectNode) message.get("params");
+            ObjectNode meta = params.get("_meta") instanceof ObjectNode m ? m : params.putObject("_meta");
+            meta.put(REQUEST_ID_META, key(scope, message.get("id")));
+        }
+        return message;
+    }
+
+    /** {@link #observe} for a raw body; returns it unchanged when it is not a single JSON-RPC object. */
+    public byte[] observe(byte[] body, String scope) {
+        try {
+            JsonNode message = JSON.readTree(body);
+            if (message == null || !message.isObject()) {
+                return body;
+            }
+            return JSON.writeValueAsBytes(observe(message, scope));
+        } catch (IOException e) {
+            return body;
+        }
+    }
+
+    private static String key(String scope, JsonNode id) {
+        return scope + "#" + id.toString();
+    }
+
+    /** Cancels the call with this key; false if none runs. */
+    boolean cancel(String requestId) {
+        Cancellation c = running.get(requestId);
+        if (c != null) {
+            c.cancel();
+            return true;
+        }
+        return false;
+    }
+
+    Registration register(Optional<String> requestId) {
+        Cancellation cancellation = new Cancellation();
+        requestId.ifPresent(id -> running.put(id, cancellation));
+        return new Registration(cancellation, () -> requestId.ifPresent(id -> running.remove(id, cancellation)));
+    }
+
+    record Registration(Cancellation cancellation, Runnable release) implements AutoCloseable {
+        @Override
+        public void close() {
+            release.run();
+        }
+    }
+}

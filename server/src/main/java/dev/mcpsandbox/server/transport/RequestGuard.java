@@ -1,0 +1,168 @@
+package dev.mcpsandbox.server.transport;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpsandbox.server.operations.HttpRefusal;
+import dev.mcpsandbox.server.operations.Metrics;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import dev.mcpsandbox.server.tools.InFlightCalls;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The front door of every HTTP endpoint, in this order:
+ * <ol>
+ *   <li>{@code /healthz} passes untouched (probes carry no token);</li>
+ *   <li>while shutting down: 503;</li>
+ *   <li>Host and Origin against DNS rebinding: 403;</li>
+ *   <li>per-client rate and concurrency (the client is the token when it is right, else the remote
+ *       address, so guessing tokens is rate-limited too): 429 with {@code Retry-After};</li>
+ *   <li>bearer token, when one is configured: 401 with {@code WWW-Authenticate: Bearer};</li>
+ *   <li>request body size, read into memory here: 413.</li>
+ * </ol>
+ * Refusals are JSON-RPC error objects, so MCP clients show their message.
+ */
+final class RequestGuard implements Filter {
+    private static final Logger log = LoggerFactory.getLogger(RequestGuard.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String HEALTH_PATH = "/healthz";
+    /** JSON-RPC "server error" range, as the SDKs use for transport-level refusals. */
+    private static final int ERROR_CODE = -32000;
+
+    private final HostOriginPolicy hostOrigin;
+    private final Optional<BearerToken> token;
+    private final ClientLimiter limiter;
+    private final long maxBodyBytes;
+    private final Metrics metrics;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean stopping;
+    private final InFlightCalls calls;
+
+    RequestGuard(HostOriginPolicy hostOrigin, Optional<BearerToken> token, ClientLimiter limiter, long maxBodyBytes,
+                 Metrics metrics, InFlightCalls calls) {
+        this.calls = calls;
+        this.hostOrigin = hostOrigin;
+        this.token = token;
+        this.limiter = limiter;
+        this.maxBodyBytes = maxBodyBytes;
+        this.metrics = metrics;
+    }
+
+    /** From now on every request but {@code /healthz} (which then says "stopping") gets 503. */
+    void stopAccepting() {
+        stopping = true;
+    }
+
+    boolean stopping() {
+        return stopping;
+    }
+
+    /** Requests inside a transport right now (a tools/call holds its request until the result is written). */
+    int inFlight() {
+        return inFlight.get();
+    }
+
+    @Override
+    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
+        HttpServletRequest request = (HttpServletRequest) req;
+        HttpServletResponse response = (HttpServletResponse) res;
+        if (HEALTH_PATH.equals(request.getRequestURI())) {
+            chain.doFilter(request, response);
+            return;
+        }
+        if (stopping) {
+            response.setHeader("Connection", "close");
+            response.setHeader("Retry-After", "5");
+            refuse(response, 503, HttpRefusal.SHUTTING_DOWN, "the server is shutting down; retry on another replica or"
+                    + " in a few seconds");
+            return;
+        }
+        Optional<String> badHost = hostOrigin.checkHost(request.getHeader("Host"));
+        if (badHost.isPresent()) {
+            refuse(response, 403, HttpRefusal.FORBIDDEN_HOST, badHost.get());
+            return;
+        }
+        Optional<String> badOrigin = hostOrigin.checkOrigin(request.getHeader("Origin"));
+        if (badOrigin.isPresent()) {
+            refuse(response, 403, HttpRefusal.FORBIDDEN_ORIGIN, badOrigin.get());
+            return;
+        }
+        boolean authenticated = token.isEmpty() || token.get().admits(request.getHeader("Authorization"));
+        String client = token.isPresent() && authenticated ? "token" : "address " + request.getRemoteAddr();
+        ClientLimiter.Decision decision = limiter.acquire(client);
+        if (decision instanceof ClientLimiter.RateLimited r) {
+            response.setHeader("Retry-After", Long.toString(r.retryAfterSeconds()));
+            refuse(response, 429, HttpRefusal.RATE_LIMITED, r.message());
+            return;
+        }
+        if (decision instanceof ClientLimiter.TooManyConcurrent c) {
+            response.setHeader("Retry-After", "1");
+            refuse(response, 429, HttpRefusal.TOO_MANY_CONCURRENT, c.message());
+            return;
+        }
+        ClientLimiter.Admitted admitted = (ClientLimiter.Admitted) decision;
+        inFlight.incrementAndGet();
+        try {
+            if (!authenticated) {
+                boolean presented = request.getHeader("Authorization") != null;
+                response.setHeader("WWW-Authenticate", presented
+                        ? "Bearer realm=\"mcp-sandbox\", error=\"invalid_token\"" : "Bearer realm=\"mcp-sandbox\"");
+                refuse(response, 401, HttpRefusal.UNAUTHORIZED, presented ? "the bearer token is not valid"
+                        : "this server needs Authorization: Bearer <token>");
+                return;
+            }
+            HttpServletRequest forward = request;
+            if (hasBody(request)) {
+                Optional<HttpServletRequest> buffered = BufferedBodyRequest.read(request, maxBodyBytes);
+                if (buffered.isEmpty()) {
+                    response.setHeader("Connection", "close");
+                    refuse(response, 413, HttpRefusal.BODY_TOO_LARGE, "the request body is larger than " + maxBodyBytes
+                            + " bytes (--max-body-bytes); send smaller code or files");
+                    return;
+                }
+                forward = buffered.get();
+                // Scope request ids by MCP session (Streamable: the header; legacy SSE: the query parameter).
+                String session = Optional.ofNullable(request.getHeader("Mcp-Session-Id"))
+                        .orElse(Optional.ofNullable(request.getParameter("sessionId")).orElse(""));
+                byte[] body = forward.getInputStream().readAllBytes();
+                forward = BufferedBodyRequest.withBody(request, calls.observe(body, session));
+            }
+            chain.doFilter(forward, response);
+        } finally {
+            inFlight.decrementAndGet();
+            admitted.release();
+        }
+    }
+
+    private static boolean hasBody(HttpServletRequest request) {
+        String method = request.getMethod();
+        return "POST".equals(method) || "PUT".equals(method) || "PATCH".equals(method);
+    }
+
+    private void refuse(HttpServletResponse response, int status, HttpRefusal reason, String message) throws IOException {
+        metrics.refused(reason);
+        log.debug("refused ({}): {}", status, message);
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", ERROR_CODE);
+        error.put("message", message);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("jsonrpc", "2.0");
+        body.put("id", null);
+        body.put("error", error);
+        response.setStatus(status);
+        response.setContentType("application/json");
+        response.setCharacterEncoding("UTF-8");
+        response.getWriter().write(JSON.writeValueAsString(body));
+    }
+}

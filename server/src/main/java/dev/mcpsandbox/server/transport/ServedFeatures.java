@@ -1,0 +1,84 @@
+package dev.mcpsandbox.server.transport;
+
+import dev.mcpsandbox.server.ServerAssembly;
+import dev.mcpsandbox.server.operations.Metrics;
+import dev.mcpsandbox.server.operations.StatsResource;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncResourceSpecification;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What every transport serves, built once: the assembly's tools with their handlers counted by
+ * {@link Metrics}, its resources plus {@code mcp-sandbox://stats}, the instructions and the
+ * capabilities. Each transport provider gets its own {@link McpSyncServer} from {@link #serve}.
+ */
+public final class ServedFeatures {
+    /** Server-to-client requests (elicitation for confirmations) may wait for a human. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(10);
+
+    private final ServerAssembly assembly;
+    private final Metrics metrics;
+    private final String version;
+    private final List<SyncToolSpecification> tools;
+    private final List<SyncResourceSpecification> resources;
+    private final ShutdownNotice shutdownNotice = new ShutdownNotice();
+
+    private ServedFeatures(ServerAssembly assembly, Metrics metrics, String version) {
+        this.assembly = assembly;
+        this.metrics = metrics;
+        this.version = version;
+        this.tools = metrics.instrument(shutdownNotice.decorate(assembly.tools()));
+        List<SyncResourceSpecification> all = new ArrayList<>(assembly.resources());
+        all.add(StatsResource.specification(metrics));
+        this.resources = List.copyOf(all);
+    }
+
+    public static ServedFeatures of(ServerAssembly assembly, Metrics metrics, String version) {
+        return new ServedFeatures(assembly, metrics, version);
+    }
+
+    public ServerAssembly assembly() {
+        return assembly;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    public String version() {
+        return version;
+    }
+
+    /** Marks runs the server stops while shutting down. */
+    ShutdownNotice shutdownNotice() {
+        return shutdownNotice;
+    }
+
+    public List<SyncToolSpecification> tools() {
+        return tools;
+    }
+
+    public List<SyncResourceSpecification> resources() {
+        return resources;
+    }
+
+    /** Finishes an SDK server builder (any transport kind) with these features and builds it. */
+    public <S extends McpServer.SyncSpecification<S>> McpSyncServer serve(McpServer.SyncSpecification<S> builder) {
+        McpSyncServer server = builder
+                .serverInfo("mcp-sandbox", version)
+                .instructions(assembly.instructions())
+                .capabilities(ServerCapabilities.builder().tools(true).resources(false, true).logging().build())
+                .requestTimeout(REQUEST_TIMEOUT)
+                .tools(tools)
+                .resources(resources)
+                .build();
+        assembly.onToolsChanged(server::notifyResourcesListChanged);
+        return server;
+    }
+}

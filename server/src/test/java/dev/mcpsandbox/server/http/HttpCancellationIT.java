@@ -1,0 +1,93 @@
+package dev.mcpsandbox.server.http;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** notifications/cancelled over Streamable HTTP stops that session's execution and frees its slot. */
+class HttpCancellationIT {
+
+    @Test
+    void cancellationOverStreamableHttpKillsTheSandboxWithinASecond() throws Exception {
+        try (HttpServerProcess server = HttpServerProcess.start(Map.of(), "--http", "127.0.0.1:0")) {
+            HttpClient http = HttpClient.newHttpClient();
+            URI mcp = server.uri("/mcp");
+            HttpResponse<String> init = http.send(post(mcp, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                    + "\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"),
+                    HttpResponse.BodyHandlers.ofString());
+            String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+            http.send(post(mcp, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"),
+                    HttpResponse.BodyHandlers.ofString());
+
+            String marker = "4848" + ThreadLocalRandom.current().nextInt(100000, 999999);
+            CompletableFuture<HttpResponse<String>> call = http.sendAsync(post(mcp, session,
+                    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"execute_code\","
+                            + "\"arguments\":{\"language\":\"bash\",\"code\":\"sleep " + marker + "\"}}}"),
+                    HttpResponse.BodyHandlers.ofString());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (sleepers(marker).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(sleepers(marker)).as("the sandboxed sleep runs").isNotEmpty();
+
+            long cancelled = System.nanoTime();
+            http.send(post(mcp, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+                    + "\"params\":{\"requestId\":5}}"), HttpResponse.BodyHandlers.ofString());
+            while (!sleepers(marker).isEmpty() && System.nanoTime() - cancelled < TimeUnit.SECONDS.toNanos(3)) {
+                Thread.sleep(20);
+            }
+            assertThat(sleepers(marker)).as("sandbox processes after the cancel").isEmpty();
+            assertThat((System.nanoTime() - cancelled) / 1e9).isLessThan(1.0);
+            assertThat(call.get(20, TimeUnit.SECONDS).body()).contains("cancelled");
+        }
+    }
+
+    private static HttpRequest post(URI uri, String session, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+                .header("MCP-Protocol-Version", "2025-06-18")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (session != null) {
+            b.header("Mcp-Session-Id", session);
+        }
+        return b.build();
+    }
+
+    private static List<Long> sleepers(String marker) throws Exception {
+        List<Long> pids = new ArrayList<>();
+        try (Stream<Path> proc = Files.list(Path.of("/proc"))) {
+            for (Path dir : (Iterable<Path>) proc::iterator) {
+                String name = dir.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    String cmdline = new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8);
+                    String stat = Files.readString(dir.resolve("stat"));
+                    if (cmdline.equals("sleep\0" + marker + "\0") && stat.substring(stat.lastIndexOf(')') + 2).charAt(0) != 'Z') {
+                        pids.add(Long.parseLong(name));
+                    }
+                } catch (java.io.IOException e) {
+                    // gone
+                }
+            }
+        }
+        return pids;
+    }
+}
