@@ -54,16 +54,22 @@ public final class InFlightCalls {
         return message;
     }
 
+    /** A request body after {@link #observe}: what to hand on, and the key of the call it starts, if any. */
+    public record Observed(byte[] body, Optional<String> callKey) {
+    }
+
     /** {@link #observe} for a raw body; returns it unchanged when it is not a single JSON-RPC object. */
-    public byte[] observe(byte[] body, String scope) {
+    public Observed observe(byte[] body, String scope) {
         try {
             JsonNode message = JSON.readTree(body);
             if (message == null || !message.isObject()) {
-                return body;
+                return new Observed(body, Optional.empty());
             }
-            return JSON.writeValueAsBytes(observe(message, scope));
+            boolean call = message.path("method").asText("").equals("tools/call") && message.has("id");
+            Optional<String> key = call ? Optional.of(key(scope, message.get("id"))) : Optional.empty();
+            return new Observed(JSON.writeValueAsBytes(observe(message, scope)), key);
         } catch (IOException e) {
-            return body;
+            return new Observed(body, Optional.empty());
         }
     }
 
@@ -71,8 +77,8 @@ public final class InFlightCalls {
         return scope + "#" + id.toString();
     }
 
-    /** Cancels the call with this key; false if none runs. */
-    boolean cancel(String requestId) {
+    /** Cancels the call with this key (from {@link Observed#callKey()}); false if none runs. */
+    public boolean cancel(String requestId) {
         Cancellation c = running.get(requestId);
         if (c != null) {
             c.cancel();

@@ -48,6 +48,7 @@ final class RequestGuard implements Filter {
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean stopping;
     private final InFlightCalls calls;
+    private final ClientDisconnects disconnects = new ClientDisconnects();
 
     RequestGuard(HostOriginPolicy hostOrigin, Optional<BearerToken> token, ClientLimiter limiter, long maxBodyBytes,
                  Metrics metrics, InFlightCalls calls) {
@@ -136,7 +137,23 @@ final class RequestGuard implements Filter {
                 String session = Optional.ofNullable(request.getHeader("Mcp-Session-Id"))
                         .orElse(Optional.ofNullable(request.getParameter("sessionId")).orElse(""));
                 byte[] body = forward.getInputStream().readAllBytes();
-                forward = BufferedBodyRequest.withBody(request, calls.observe(body, session));
+                InFlightCalls.Observed observed = calls.observe(body, session);
+                forward = BufferedBodyRequest.withBody(request, observed.body());
+                if (observed.callKey().isPresent()) {
+                    String key = observed.callKey().get();
+                    try (AutoCloseable watch = disconnects.watch(request.getLocalPort(), request.getRemotePort(), () -> {
+                        if (calls.cancel(key)) {
+                            log.info("the client of request {} hung up; its execution is cancelled", key);
+                        }
+                    })) {
+                        chain.doFilter(forward, response);
+                    } catch (IOException | ServletException | RuntimeException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        throw new ServletException(e);
+                    }
+                    return;
+                }
             }
             chain.doFilter(forward, response);
         } finally {

@@ -58,6 +58,44 @@ class HttpCancellationIT {
         }
     }
 
+    @Test
+    void aClientThatHangsUpMidExecutionLosesItsSandboxWithinASecond() throws Exception {
+        try (HttpServerProcess server = HttpServerProcess.start(Map.of(), "--http", "127.0.0.1:0")) {
+            HttpClient http = HttpClient.newHttpClient();
+            URI mcp = server.uri("/mcp");
+            HttpResponse<String> init = http.send(post(mcp, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                    + "\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"),
+                    HttpResponse.BodyHandlers.ofString());
+            String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+            http.send(post(mcp, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"),
+                    HttpResponse.BodyHandlers.ofString());
+
+            String marker = "4949" + ThreadLocalRandom.current().nextInt(100000, 999999);
+            String body = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"execute_code\","
+                    + "\"arguments\":{\"language\":\"bash\",\"code\":\"sleep " + marker + "\"}}}";
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            try (java.net.Socket socket = new java.net.Socket(mcp.getHost(), mcp.getPort())) {
+                socket.getOutputStream().write(("POST /mcp HTTP/1.1\r\nHost: " + mcp.getHost() + ":" + mcp.getPort()
+                        + "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+                        + "MCP-Protocol-Version: 2025-06-18\r\nMcp-Session-Id: " + session + "\r\nContent-Length: "
+                        + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(bytes);
+                socket.getOutputStream().flush();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                while (sleepers(marker).isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertThat(sleepers(marker)).as("the sandboxed sleep runs").isNotEmpty();
+            }
+            long hungUp = System.nanoTime();
+            while (!sleepers(marker).isEmpty() && System.nanoTime() - hungUp < TimeUnit.SECONDS.toNanos(3)) {
+                Thread.sleep(20);
+            }
+            assertThat(sleepers(marker)).as("sandbox processes after the client hung up").isEmpty();
+            assertThat((System.nanoTime() - hungUp) / 1e9).isLessThan(1.0);
+        }
+    }
+
     private static HttpRequest post(URI uri, String session, String body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
