@@ -19,7 +19,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -148,25 +147,6 @@ class LongRunsIT {
     }
 
     private static List<Long> processesWith(String marker) throws IOException {
-        List<Long> pids = new ArrayList<>();
-        try (Stream<Path> proc = Files.list(Path.of("/proc"))) {
-            for (Path dir : (Iterable<Path>) proc::iterator) {
-                String name = dir.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    String cmdline = new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8);
-                    String stat = Files.readString(dir.resolve("stat"));
-                    boolean zombie = stat.substring(stat.lastIndexOf(')') + 2).charAt(0) == 'Z';
-                    if (cmdline.equals("sleep\0" + marker + "\0") && !zombie) {
-                        pids.add(Long.parseLong(name));
-                    }
-                } catch (IOException e) {
-                    // gone
-                }
-            }
-        }
-        return pids;
+        return HostProcesses.sleeping(marker);
     }
 }

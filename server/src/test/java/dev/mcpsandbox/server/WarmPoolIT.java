@@ -3,16 +3,12 @@ package dev.mcpsandbox.server;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -125,25 +121,6 @@ class WarmPoolIT {
 
     /** Live (not zombie) bwrap processes on the host. */
     private static List<Long> sandboxProcesses() throws IOException {
-        List<Long> pids = new ArrayList<>();
-        try (Stream<Path> proc = Files.list(Path.of("/proc"))) {
-            for (Path dir : (Iterable<Path>) proc::iterator) {
-                String name = dir.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    String cmdline = new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8);
-                    String stat = Files.readString(dir.resolve("stat"));
-                    char state = stat.substring(stat.lastIndexOf(')') + 2).charAt(0);
-                    if (cmdline.startsWith("/usr/bin/bwrap\0") && state != 'Z') {
-                        pids.add(Long.parseLong(name));
-                    }
-                } catch (IOException e) {
-                    // exited while we looked
-                }
-            }
-        }
-        return pids;
+        return HostProcesses.matching(c -> c.startsWith("/usr/bin/bwrap\0"));
     }
 }

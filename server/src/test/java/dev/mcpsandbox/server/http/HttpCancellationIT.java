@@ -7,16 +7,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,12 +24,7 @@ class HttpCancellationIT {
         try (HttpServerProcess server = HttpServerProcess.start(Map.of(), "--http", "127.0.0.1:0")) {
             HttpClient http = HttpClient.newHttpClient();
             URI mcp = server.uri("/mcp");
-            HttpResponse<String> init = http.send(post(mcp, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
-                    + "\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"),
-                    HttpResponse.BodyHandlers.ofString());
-            String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
-            http.send(post(mcp, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"),
-                    HttpResponse.BodyHandlers.ofString());
+            String session = openSession(http, mcp);
 
             String marker = "4848" + ThreadLocalRandom.current().nextInt(100000, 999999);
             CompletableFuture<HttpResponse<String>> call = http.sendAsync(post(mcp, session,
@@ -63,12 +54,7 @@ class HttpCancellationIT {
         try (HttpServerProcess server = HttpServerProcess.start(Map.of(), "--http", "127.0.0.1:0")) {
             HttpClient http = HttpClient.newHttpClient();
             URI mcp = server.uri("/mcp");
-            HttpResponse<String> init = http.send(post(mcp, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
-                    + "\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"),
-                    HttpResponse.BodyHandlers.ofString());
-            String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
-            http.send(post(mcp, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"),
-                    HttpResponse.BodyHandlers.ofString());
+            String session = openSession(http, mcp);
 
             String marker = "4949" + ThreadLocalRandom.current().nextInt(100000, 999999);
             String body = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"execute_code\","
@@ -108,24 +94,17 @@ class HttpCancellationIT {
     }
 
     private static List<Long> sleepers(String marker) throws Exception {
-        List<Long> pids = new ArrayList<>();
-        try (Stream<Path> proc = Files.list(Path.of("/proc"))) {
-            for (Path dir : (Iterable<Path>) proc::iterator) {
-                String name = dir.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    String cmdline = new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8);
-                    String stat = Files.readString(dir.resolve("stat"));
-                    if (cmdline.equals("sleep\0" + marker + "\0") && stat.substring(stat.lastIndexOf(')') + 2).charAt(0) != 'Z') {
-                        pids.add(Long.parseLong(name));
-                    }
-                } catch (java.io.IOException e) {
-                    // gone
-                }
-            }
-        }
-        return pids;
+        return dev.mcpsandbox.server.HostProcesses.sleeping(marker);
+    }
+
+    /** Initializes an MCP session over Streamable HTTP and returns its id. */
+    private static String openSession(HttpClient http, URI mcp) throws Exception {
+        HttpResponse<String> init = http.send(post(mcp, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                + "\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"),
+                HttpResponse.BodyHandlers.ofString());
+        String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+        http.send(post(mcp, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"),
+                HttpResponse.BodyHandlers.ofString());
+        return session;
     }
 }
