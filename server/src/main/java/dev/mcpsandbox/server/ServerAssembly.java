@@ -58,9 +58,8 @@ public final class ServerAssembly implements AutoCloseable {
     }
 
     public static ServerAssembly assemble(ServerConfig config) throws SandboxException, IOException {
-        Path workRoot = config.execution().workRoot()
-                .orElse(Path.of(System.getProperty("java.io.tmpdir"), "mcp-sandbox"));
-        BubblewrapBackend backend = BubblewrapBackend.start(workRoot, config.execution().sandboxUidBase());
+        BubblewrapBackend backend = BubblewrapBackend.start(config.execution().workRoot(),
+                config.execution().sandboxUidBase());
         BackendHealth health = backend.selfCheck();
         if (!health.usable()) {
             backend.close();

@@ -79,6 +79,12 @@ public final class Cgroups {
                 // Children of a v2 group get controllers only when the parent delegates them.
                 Files.writeString(layout.memoryParent().resolve("cgroup.subtree_control"), "+memory +pids");
             }
+            // The parent may exist already (made by another user, e.g. root); only making a child proves we may.
+            for (Path parent : List.of(layout.memoryParent(), layout.pidsParent())) {
+                Path probe = parent.resolve("probe-" + ProcessHandle.current().pid());
+                Files.createDirectory(probe);
+                Files.delete(probe);
+            }
             return new Cgroups(Optional.of(layout), "");
         } catch (IOException | RuntimeException e) {
             log.debug("cgroups not usable", e);

@@ -71,12 +71,21 @@ public final class BubblewrapBackend implements SandboxBackend {
     }
 
     /**
-     * @param workRoot  parent of every server's private run directory; stale ones of dead servers are removed
+     * @param configuredWorkRoot parent of every server's private run directory (stale ones of dead servers are
+     *                  removed); empty: {@code <tmp>/mcp-sandbox-<uid>}, one per user
      * @param uidBase   first uid handed to sandboxes when the server runs as root
      */
-    public static BubblewrapBackend start(Path workRoot, int uidBase) throws SandboxException {
+    public static BubblewrapBackend start(Optional<Path> configuredWorkRoot, int uidBase) throws SandboxException {
+        int ownUid = HostIdentity.effectiveUid();
+        Path workRoot = configuredWorkRoot.orElse(Path.of(System.getProperty("java.io.tmpdir"), "mcp-sandbox-" + ownUid));
         try {
             Files.createDirectories(workRoot);
+            // In a shared directory such as /tmp another user could have made this path first (or a symlink).
+            if (Files.isSymbolicLink(workRoot)
+                    || ((Integer) Files.getAttribute(workRoot, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)) != ownUid) {
+                throw new SandboxException(workRoot + " exists but is not a directory owned by this user (uid " + ownUid
+                        + "); remove it or set execution.workRoot");
+            }
             Files.setPosixFilePermissions(workRoot, PosixFilePermissions.fromString("rwx--x--x"));
             sweepStaleRunDirectories(workRoot);
             Path runRoot = workRoot.resolve(Long.toString(ProcessHandle.current().pid()));

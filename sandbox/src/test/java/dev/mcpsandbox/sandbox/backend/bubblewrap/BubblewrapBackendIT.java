@@ -36,7 +36,7 @@ class BubblewrapBackendIT {
             throw new AssertionError("bubblewrap is required for this run");
         }
         Assumptions.assumeTrue(present, "bubblewrap is not installed");
-        backend = BubblewrapBackend.start(workRoot, 61000);
+        backend = BubblewrapBackend.start(Optional.of(workRoot), 61000);
     }
 
     @AfterAll
