@@ -41,12 +41,28 @@ public final class SandboxServer implements AutoCloseable {
      * @param env        extra environment variables for the server process
      */
     public static SandboxServer start(String configJson, Map<String, String> env) {
-        Path jar = jar();
-        List<String> args = new ArrayList<>(List.of("-jar", jar.toString()));
+        return start(configJson, env, List.of());
+    }
+
+    /** Starts the server as another host user (the test runs as root): the way most people run it. */
+    public static SandboxServer startAsUser(int uid, String configJson) {
+        requireOrSkip(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv is not installed");
+        return start(configJson, Map.of("HOME", "/tmp"), List.of("/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid,
+                "--clear-groups", "--"));
+    }
+
+    private static SandboxServer start(String configJson, Map<String, String> env, List<String> prefix) {
+        Path jar = prefix.isEmpty() ? jar() : readableByEveryone(jar());
+        List<String> args = new ArrayList<>(prefix.isEmpty() ? List.of() : prefix.subList(1, prefix.size()));
+        if (!prefix.isEmpty()) {
+            args.add(javaBinary());
+        }
+        args.addAll(List.of("-jar", jar.toString()));
         if (configJson != null) {
             try {
                 Path config = Files.createTempFile("mcp-sandbox-config", ".json");
                 Files.writeString(config, configJson);
+                Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
                 config.toFile().deleteOnExit();
                 args.add("--config");
                 args.add(config.toString());
@@ -54,7 +70,8 @@ public final class SandboxServer implements AutoCloseable {
                 throw new IllegalStateException(e);
             }
         }
-        ServerParameters params = ServerParameters.builder(javaBinary()).args(args).env(env).build();
+        String command = prefix.isEmpty() ? javaBinary() : prefix.get(0);
+        ServerParameters params = ServerParameters.builder(command).args(args).env(env).build();
         StdioClientTransport transport = new StdioClientTransport(params, McpJsonDefaults.getMapper());
         SandboxServer[] self = new SandboxServer[1];
         List<String> early = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -83,6 +100,21 @@ public final class SandboxServer implements AutoCloseable {
         requireOrSkip(Files.exists(jar), "the server jar is not built at " + jar + " (run mvn package)");
         requireOrSkip(Files.isExecutable(Path.of("/usr/bin/bwrap")), "bubblewrap is not installed");
         return jar;
+    }
+
+    /** A copy another user can read wherever the checkout lives (CI may clone under a private home). */
+    private static Path readableByEveryone(Path jar) {
+        try {
+            Path dir = Files.createTempDirectory("mcp-sandbox-jar");
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path copy = Files.copy(jar, dir.resolve("mcp-sandbox.jar"));
+            Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            copy.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            return copy;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot copy the server jar for another user", e);
+        }
     }
 
     /** Skips when a prerequisite is missing, unless CI demands the test runs ({@code -Dsandbox.it.required=true}). */
