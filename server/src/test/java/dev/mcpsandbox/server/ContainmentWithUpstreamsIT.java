@@ -238,11 +238,24 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
         return found;
     }
 
-    /** The server's private run directory on the host: {@code <tmp>/mcp-sandbox/<server pid>}. */
+    /** The uid the server runs as: the same as this test's, since the harness starts it directly. */
+    private static final String OWN_UID = uid();
+
+    private static String uid() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("Uid:"))
+                    .map(l -> l.split("\\s+")[2]).findFirst().orElseThrow();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The server's private run directory on the host: {@code <tmp>/mcp-sandbox-<uid>/<server pid>}. */
     private Path serverRunRoot() {
         String pid = Long.toString(serverPid());
         Set<Path> candidates = new LinkedHashSet<>(List.of(
-                Path.of(System.getProperty("java.io.tmpdir"), "mcp-sandbox", pid), Path.of("/tmp", "mcp-sandbox", pid)));
+                Path.of(System.getProperty("java.io.tmpdir"), "mcp-sandbox-" + OWN_UID, pid),
+                Path.of("/tmp", "mcp-sandbox-" + OWN_UID, pid)));
         return candidates.stream().filter(Files::isDirectory).findFirst()
                 .orElseThrow(() -> new AssertionError("no run directory of the server among " + candidates));
     }
