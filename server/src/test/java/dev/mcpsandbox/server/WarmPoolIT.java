@@ -34,6 +34,23 @@ class WarmPoolIT {
     }
 
     @Test
+    void javascriptRunsInARuntimeStartedBeforeTheCodeArrived() throws Exception {
+        try (SandboxServer server = SandboxServer.start("{\"pool\": {\"javascript\": 1}}", Map.of())) {
+            Thread.sleep(2000);
+            Map<String, Object> r = server.execute("javascript", """
+                    const fs = require('fs');
+                    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+                    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+                    const uptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+                    console.log(Math.round((uptime - ticks / 100) * 1000));
+                    """);
+            assertThat(r.get("exitCode")).as("%s", r).isEqualTo(0);
+            assertThat(Long.parseLong(((String) r.get("stdout")).strip()))
+                    .as("age of node when the code began (ms)").isGreaterThan(500);
+        }
+    }
+
+    @Test
     void withoutAPoolTheInterpreterStartsWithTheRequest() throws Exception {
         try (SandboxServer server = SandboxServer.start("{\"pool\": {}}", Map.of())) {
             Thread.sleep(1500);

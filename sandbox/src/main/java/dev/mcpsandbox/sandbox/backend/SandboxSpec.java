@@ -15,12 +15,11 @@ import java.util.Map;
  * @param limits          ceilings fixed at creation (cgroups, disk); a run may lower its rlimits further
  * @param addressSpaceMb  the per-process virtual memory cap; runtimes that reserve large virtual areas
  *                        (V8) need more than {@code limits.memoryMb()}, which the cgroup still enforces
- * @param commandReadsGoLine true when {@code command} waits for the go line itself (a pre-startable
- *                        runtime); otherwise a shell launcher waits for it and then execs the command
+ * @param goLine          who waits for the go line, so how much can be started ahead of demand
  */
 public record SandboxSpec(String executionId, List<String> command, List<String> readOnlyPaths,
                           Map<String, String> environment, ResourceLimits limits, long addressSpaceMb,
-                          boolean commandReadsGoLine) {
+                          GoLine goLine) {
     public SandboxSpec {
         command = List.copyOf(command);
         readOnlyPaths = List.copyOf(readOnlyPaths);

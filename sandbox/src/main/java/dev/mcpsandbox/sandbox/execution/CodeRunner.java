@@ -2,6 +2,7 @@ package dev.mcpsandbox.sandbox.execution;
 
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.config.ServerConfig;
+import dev.mcpsandbox.sandbox.backend.GoLine;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
@@ -106,7 +107,7 @@ public final class CodeRunner implements AutoCloseable {
             int size = config.pool().sizes().getOrDefault(language.id(), 0);
             List<String> command = language.language().runCommand(language.binary(), language.entryFile(),
                     defaults.memoryMb());
-            warmPool.keep(language.id(), SandboxRun.spec("pool", language, command, language.language().readsGoLine(),
+            warmPool.keep(language.id(), SandboxRun.spec("pool", language, command, language.language().goLine(),
                     defaults), size);
         }
     }
@@ -167,7 +168,7 @@ public final class CodeRunner implements AutoCloseable {
         DetectedLanguage language = request.language();
         String entry = language.entryFile();
         List<String> command = language.language().runCommand(language.binary(), entry, request.limits().memoryMb());
-        SandboxSpec spec = SandboxRun.spec(id, language, command, language.language().readsGoLine(), request.limits());
+        SandboxSpec spec = SandboxRun.spec(id, language, command, language.language().goLine(), request.limits());
         SandboxRun.BridgeOpener bridge = socket -> Optional.of(tools.openBridge(id, socket, request.limits(),
                 context.confirmer()));
         Sandbox sandbox = warmPool.take(language.id(), spec).orElse(null);
@@ -234,7 +235,7 @@ public final class CodeRunner implements AutoCloseable {
         List<AdvisoryScan.Finding> findings = AdvisoryScan.scan(language.id(), code);
         String entry = language.entryFile();
         List<String> command = language.language().checkCommand(language.binary(), entry);
-        SandboxSpec spec = SandboxRun.spec(id, language, command, false, CHECK_LIMITS);
+        SandboxSpec spec = SandboxRun.spec(id, language, command, GoLine.LAUNCHER, CHECK_LIMITS);
         try {
             Optional<Admission.Slot> slot = admission.enter();
             if (slot.isEmpty()) {

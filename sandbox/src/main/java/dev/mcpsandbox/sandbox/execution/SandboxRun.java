@@ -2,6 +2,7 @@ package dev.mcpsandbox.sandbox.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mcpsandbox.config.ResourceLimits;
+import dev.mcpsandbox.sandbox.backend.GoLine;
 import dev.mcpsandbox.sandbox.backend.RunLimits;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
@@ -57,9 +58,9 @@ final class SandboxRun {
     private SandboxRun() {
     }
 
-    /** @param commandReadsGoLine whether {@code command} waits for the go line itself (see {@link SandboxSpec}) */
+    /** @param goLine who waits for the go line (see {@link GoLine}) */
     static SandboxSpec spec(String executionId, DetectedLanguage language, List<String> command,
-                            boolean commandReadsGoLine, ResourceLimits limits) {
+                            GoLine goLine, ResourceLimits limits) {
         List<String> readOnly = new ArrayList<>(language.extraReadOnlyPaths());
         Map<String, String> env = Map.of(
                 "PATH", "/opt/mcp-sandbox/bin:/usr/local/bin:/usr/bin:/bin",
@@ -71,7 +72,7 @@ final class SandboxRun {
                 // leaves room for only a dozen threads. Two arenas cost little speed and allow many threads.
                 "MALLOC_ARENA_MAX", "2");
         return new SandboxSpec(executionId, command, readOnly, env, limits,
-                language.language().addressSpaceMb(limits.memoryMb()), commandReadsGoLine);
+                language.language().addressSpaceMb(limits.memoryMb()), goLine);
     }
 
     /**

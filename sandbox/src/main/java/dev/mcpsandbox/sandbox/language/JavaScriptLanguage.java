@@ -1,5 +1,7 @@
 package dev.mcpsandbox.sandbox.language;
 
+import dev.mcpsandbox.sandbox.backend.GoLine;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -64,6 +66,11 @@ final class JavaScriptLanguage implements Language {
     }
 
     @Override
+    public GoLine goLine() {
+        return GoLine.RUNTIME_WITH_CREATION_LIMITS;
+    }
+
+    @Override
     public long addressSpaceMb(long memoryMb) {
         // V8 reserves large virtual areas up front; below about 1 GiB of address space node cannot start.
         return memoryMb + 2048;
@@ -73,7 +80,17 @@ final class JavaScriptLanguage implements Language {
     public Map<String, String> guestFiles() {
         // `tools` loads the bridge client on first use, so programs that never call a tool pay nothing.
         return Map.of(PRELOAD, """
+                import { readSync } from 'node:fs';
                 import { createRequire } from 'node:module';
+                // Pre-started: wait here, before the entry file is even loaded, for the go line (its rlimits were
+                // applied by the launcher when the sandbox was created). Whatever follows on stdin is the program's.
+                {
+                  const one = Buffer.alloc(1);
+                  for (;;) {
+                    if (readSync(0, one, 0, 1, null) === 0) process.exit(125);
+                    if (one[0] === 10) break;
+                  }
+                }
                 globalThis.require = createRequire('/workspace/');
                 let client;
                 const load = () => (client ??= import('/opt/mcp-sandbox/js/tools.mjs').then((m) => {

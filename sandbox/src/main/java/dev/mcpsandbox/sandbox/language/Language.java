@@ -1,5 +1,7 @@
 package dev.mcpsandbox.sandbox.language;
 
+import dev.mcpsandbox.sandbox.backend.GoLine;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,12 +35,9 @@ public interface Language {
     /** The command that runs {@code entryFile} inside the sandbox. */
     List<String> runCommand(String binary, String entryFile, long memoryMb);
 
-    /**
-     * True when {@link #runCommand} itself waits for the go line and applies the run's rlimits (so the
-     * runtime can be started ahead of demand); false when the sandbox's shell launcher does that first.
-     */
-    default boolean readsGoLine() {
-        return false;
+    /** Who waits for the go line when {@link #runCommand} runs, so how much can be started ahead of demand. */
+    default GoLine goLine() {
+        return GoLine.LAUNCHER;
     }
 
     /** The command that checks {@code entryFile} without running it, printing diagnostics. */

@@ -2,6 +2,7 @@ package dev.mcpsandbox.sandbox.language;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpsandbox.sandbox.backend.GoLine;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -113,8 +114,8 @@ final class PythonLanguage implements Language {
             """;
 
     @Override
-    public boolean readsGoLine() {
-        return true;
+    public GoLine goLine() {
+        return GoLine.RUNTIME;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.mcpsandbox.sandbox.pool;
 
+import dev.mcpsandbox.sandbox.backend.GoLine;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 
 import java.util.List;
@@ -11,10 +12,14 @@ import java.util.Map;
  * go line's rlimits, the bridge), so they may differ.
  */
 record PoolKey(List<String> command, List<String> readOnlyPaths, Map<String, String> environment, int memoryMb,
-               int processes, int diskMb, long addressSpaceMb, boolean commandReadsGoLine) {
+               int processes, int diskMb, long addressSpaceMb, GoLine goLine, int creationTimeoutSeconds,
+               int creationFileSizeMb) {
 
     static PoolKey of(SandboxSpec spec) {
+        // A runtime that cannot lower its rlimits at the go line runs with the creation-time ones, so those must match too.
+        boolean fixed = spec.goLine() == GoLine.RUNTIME_WITH_CREATION_LIMITS;
         return new PoolKey(spec.command(), spec.readOnlyPaths(), spec.environment(), spec.limits().memoryMb(),
-                spec.limits().processes(), spec.limits().diskMb(), spec.addressSpaceMb(), spec.commandReadsGoLine());
+                spec.limits().processes(), spec.limits().diskMb(), spec.addressSpaceMb(), spec.goLine(),
+                fixed ? spec.limits().timeoutSeconds() : 0, fixed ? spec.limits().fileSizeMb() : 0);
     }
 }

@@ -170,6 +170,12 @@ public final class BubblewrapBackend implements SandboxBackend {
         }
     }
 
+    /** The rlimits a sandbox starts with, for runtimes that cannot lower their own at the go line. */
+    private static dev.mcpsandbox.sandbox.backend.RunLimits creationLimits(SandboxSpec spec) {
+        return new dev.mcpsandbox.sandbox.backend.RunLimits(spec.limits().timeoutSeconds() + 1L,
+                spec.limits().fileSizeMb() * 1024L * 1024L, 256, spec.addressSpaceMb() * 1024L * 1024L, 0);
+    }
+
     @Override
     public void installGuestFile(String relativePath, String content, boolean executable) throws SandboxException {
         Path target = guestDir.resolve(relativePath).normalize();
@@ -245,7 +251,7 @@ public final class BubblewrapBackend implements SandboxBackend {
             List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", HOST_WRAPPER, "wrapper", argsFile.toString(),
                     seccompFile.orElseThrow(() -> new SandboxException("no seccomp program for this architecture")).toString(),
                     identity.switchesUid() ? Integer.toString(uid) : "", cgroupFiles));
-            command.addAll(BwrapArguments.command(spec.command(), spec.commandReadsGoLine()));
+            command.addAll(BwrapArguments.command(spec.command(), spec.goLine(), creationLimits(spec)));
             ProcessBuilder pb = new ProcessBuilder(command).directory(Path.of("/").toFile());
             // bwrap's own process (the sandbox's PID 1) keeps the environment it was started with, and the
             // code can read it from /proc/1/environ: start it with nothing.

@@ -1,5 +1,8 @@
 package dev.mcpsandbox.sandbox.backend.bubblewrap;
 
+import dev.mcpsandbox.sandbox.backend.GoLine;
+import dev.mcpsandbox.sandbox.backend.RunLimits;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -99,14 +102,22 @@ final class BwrapArguments {
      * The launcher, then the code's own command, which it execs once the go line arrives; or the command
      * alone when it reads the go line itself.
      */
-    static List<String> command(List<String> command, boolean commandReadsGoLine) {
-        if (commandReadsGoLine) {
-            return List.copyOf(command);
+    static List<String> command(List<String> command, GoLine goLine, RunLimits creationLimits) {
+        List<String> all = new ArrayList<>();
+        switch (goLine) {
+            case LAUNCHER -> all.addAll(List.of("/bin/sh", "-c", LAUNCHER, "launcher"));
+            case RUNTIME -> { }
+            case RUNTIME_WITH_CREATION_LIMITS -> all.addAll(List.of("/bin/sh", "-c", CREATION_LIMITS, "launcher",
+                    Long.toString(creationLimits.cpuSeconds()), Long.toString(Math.max(1, creationLimits.fileSizeBytes() / 512)),
+                    Long.toString(creationLimits.openFiles()), Long.toString(Math.max(1, creationLimits.addressSpaceBytes() / 1024))));
         }
-        List<String> all = new ArrayList<>(List.of("/bin/sh", "-c", LAUNCHER, "launcher"));
         all.addAll(command);
         return List.copyOf(all);
     }
+
+    /** For runtimes that wait for the go line but cannot set rlimits: apply the creation-time ones, then exec. */
+    static final String CREATION_LIMITS = "ulimit -c 0 && ulimit -t \"$1\" && ulimit -f \"$2\" && ulimit -n \"$3\""
+            + " && ulimit -v \"$4\" || exit 125\nshift 4\nexec \"$@\"\n";
 
     private void add(String... values) {
         args.addAll(List.of(values));

@@ -47,7 +47,7 @@ class BubblewrapBackendIT {
     }
 
     private static SandboxSpec spec(List<String> command) {
-        return new SandboxSpec("it", command, List.of(), Map.of("PATH", "/usr/bin:/bin"), ResourceLimits.DEFAULTS, 1024, false);
+        return new SandboxSpec("it", command, List.of(), Map.of("PATH", "/usr/bin:/bin"), ResourceLimits.DEFAULTS, 1024, dev.mcpsandbox.sandbox.backend.GoLine.LAUNCHER);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.mcpsandbox.sandbox.backend.bubblewrap;
 
+import dev.mcpsandbox.sandbox.backend.GoLine;
+import dev.mcpsandbox.sandbox.backend.RunLimits;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -9,6 +11,16 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class BwrapArgumentsTest {
+    private static final RunLimits LIMITS = new RunLimits(31, 16 << 20, 256, 1L << 30, 0);
+
+    @Test
+    void runtimeThatCannotSetRlimitsGetsTheCreationLimitsFromTheLauncher() {
+        List<String> command = BwrapArguments.command(List.of("/usr/bin/node", "main.mjs"),
+                GoLine.RUNTIME_WITH_CREATION_LIMITS, LIMITS);
+        assertThat(command.subList(0, 2)).containsExactly("/bin/sh", "-c");
+        assertThat(command.subList(3, 8)).containsExactly("launcher", "31", "32768", "256", "1048576");
+        assertThat(command.subList(8, 10)).containsExactly("/usr/bin/node", "main.mjs");
+    }
     private static final BwrapArguments.Layout LAYOUT = new BwrapArguments.Layout(Path.of("/run/x/fs/work"),
             Path.of("/run/x/fs/tmp"), Path.of("/run/x/bridge"), Path.of("/run/guest"), Path.of("/run/passwd"),
             Path.of("/run/group"));
@@ -58,13 +70,13 @@ class BwrapArgumentsTest {
 
     @Test
     void runtimeThatReadsTheGoLineItselfStartsWithoutTheLauncher() {
-        assertThat(BwrapArguments.command(List.of("/usr/bin/python3", "-c", "boot"), true))
+        assertThat(BwrapArguments.command(List.of("/usr/bin/python3", "-c", "boot"), GoLine.RUNTIME, LIMITS))
                 .containsExactly("/usr/bin/python3", "-c", "boot");
     }
 
     @Test
     void commandStartsWithTheLauncherThatWaitsForTheGoLine() {
-        List<String> command = BwrapArguments.command(List.of("/usr/bin/python3", "main.py"), false);
+        List<String> command = BwrapArguments.command(List.of("/usr/bin/python3", "main.py"), GoLine.LAUNCHER, LIMITS);
         assertThat(command.subList(0, 2)).containsExactly("/bin/sh", "-c");
         assertThat(command.get(2)).startsWith("IFS=' ' read -r");
         assertThat(command.subList(command.size() - 2, command.size())).containsExactly("/usr/bin/python3", "main.py");
