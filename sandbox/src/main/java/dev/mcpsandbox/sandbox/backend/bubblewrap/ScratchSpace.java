@@ -60,8 +60,11 @@ final class ScratchSpace implements AutoCloseable {
         return space;
     }
 
+    /** Whether this process may hand files to another uid; read once, it cannot change while we run. */
+    private static final boolean ROOT = HostIdentity.effectiveUid() == 0;
+
     static void owned(Path path, int uid) throws IOException {
-        if (HostIdentity.effectiveUid() == 0) {
+        if (ROOT) {
             Files.setAttribute(path, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
             Files.setAttribute(path, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
         }
