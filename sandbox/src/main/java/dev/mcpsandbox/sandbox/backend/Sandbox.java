@@ -23,7 +23,15 @@ public interface Sandbox extends AutoCloseable {
      * Places an input file in the work directory, owned by the sandbox's user. The caller has already
      * refused names that escape; this checks again, because it is the last step before the host's disk.
      */
-    void writeFile(String relativePath, byte[] content) throws IOException;
+    default void writeFile(String relativePath, byte[] content) throws IOException {
+        writeFile(relativePath, content, false);
+    }
+
+    /** As {@link #writeFile(String, byte[])}; {@code executable} files (compiled programs) get mode 0755. */
+    void writeFile(String relativePath, byte[] content, boolean executable) throws IOException;
+
+    /** Creates an empty directory (and its parents) in the work directory, owned by the sandbox's user. */
+    void createDirectory(String relativePath) throws IOException;
 
     /** Tells the launcher inside to apply {@code limits} and exec the code, then feeds it {@code stdin}. */
     void begin(RunLimits limits, byte[] stdin) throws IOException;

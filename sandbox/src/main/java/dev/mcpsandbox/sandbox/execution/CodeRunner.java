@@ -11,6 +11,7 @@ import dev.mcpsandbox.sandbox.language.AdvisoryScan;
 import dev.mcpsandbox.sandbox.language.CodeError;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
+import dev.mcpsandbox.sandbox.language.RunOptions;
 import dev.mcpsandbox.sandbox.language.SyntaxProblem;
 import dev.mcpsandbox.sandbox.limits.LimitKind;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
@@ -105,8 +106,8 @@ public final class CodeRunner implements AutoCloseable {
         ResourceLimits defaults = config.limits().defaults();
         for (DetectedLanguage language : languages.available()) {
             int size = config.pool().sizes().getOrDefault(language.id(), 0);
-            List<String> command = language.language().runCommand(language.binary(), language.entryFile(),
-                    defaults.memoryMb());
+            List<String> command = language.language().runCommand(language.binary(), language.entryFile(""),
+                    RunOptions.withMemory(defaults.memoryMb()));
             warmPool.keep(language.id(), SandboxRun.spec("pool", language, command, language.language().goLine(),
                     defaults), size);
         }
@@ -166,8 +167,9 @@ public final class CodeRunner implements AutoCloseable {
     private ExecutionOutcome runAdmitted(String id, RequestCheck.Admitted request, CallContext context)
             throws SandboxException, InterruptedException {
         DetectedLanguage language = request.language();
-        String entry = language.entryFile();
-        List<String> command = language.language().runCommand(language.binary(), entry, request.limits().memoryMb());
+        String entry = request.entryFile();
+        List<String> command = language.language().runCommand(language.binary(), entry,
+                new RunOptions(request.limits().memoryMb(), request.imageFormat()));
         SandboxSpec spec = SandboxRun.spec(id, language, command, language.language().goLine(), request.limits());
         SandboxRun.BridgeOpener bridge = socket -> Optional.of(tools.openBridge(id, socket, request.limits(),
                 context.confirmer()));
@@ -233,7 +235,7 @@ public final class CodeRunner implements AutoCloseable {
         }
         DetectedLanguage language = ((RequestCheck.Accepted) verdict).request().language();
         List<AdvisoryScan.Finding> findings = AdvisoryScan.scan(language.id(), code);
-        String entry = language.entryFile();
+        String entry = language.entryFile(code);
         List<String> command = language.language().checkCommand(language.binary(), entry);
         SandboxSpec spec = SandboxRun.spec(id, language, command, GoLine.LAUNCHER, CHECK_LIMITS);
         try {

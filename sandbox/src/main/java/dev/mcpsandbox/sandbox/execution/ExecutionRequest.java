@@ -9,15 +9,16 @@ import java.util.Optional;
  * What a client asked to run, as received; {@link RequestCheck} decides whether it may run.
  *
  * @param requestedLimits limits the client asked for; missing keys take the operator's defaults
+ * @param imageFormat     the picture format diagram languages render to ({@code png} or {@code svg}); empty: png
  */
 public record ExecutionRequest(String language, String code, Map<String, String> files, Optional<String> stdin,
-                               Map<ResourceLimits.Key, Long> requestedLimits) {
+                               Map<ResourceLimits.Key, Long> requestedLimits, Optional<String> imageFormat) {
     public ExecutionRequest {
         files = Map.copyOf(files);
         requestedLimits = Map.copyOf(requestedLimits);
     }
 
     public static ExecutionRequest of(String language, String code) {
-        return new ExecutionRequest(language, code, Map.of(), Optional.empty(), Map.of());
+        return new ExecutionRequest(language, code, Map.of(), Optional.empty(), Map.of(), Optional.empty());
     }
 }

@@ -4,6 +4,8 @@ import dev.mcpsandbox.config.ExecutionConfig;
 import dev.mcpsandbox.config.LimitsConfig;
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.language.Language;
+import dev.mcpsandbox.sandbox.language.RunOptions;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 
 import java.nio.charset.StandardCharsets;
@@ -33,7 +35,10 @@ final class RequestCheck {
 
     /** A request that passed every check, with its language resolved and its limits settled. */
     record Admitted(DetectedLanguage language, String code, Map<String, byte[]> files, byte[] stdin,
-                    ResourceLimits limits) {
+                    ResourceLimits limits, String imageFormat) {
+        String entryFile() {
+            return language.entryFile(code);
+        }
     }
 
     sealed interface Verdict {
@@ -62,13 +67,18 @@ final class RequestCheck {
             problems.add("code is " + codeBytes + " bytes; the maximum is " + execution.maxCodeBytes());
         }
         request.stdin().ifPresent(s -> checkText("stdin", s, problems));
-        Map<String, byte[]> files = files(request.files(), language.get().entryFile(), problems);
+        Map<String, byte[]> files = files(request.files(), language.get().entryFile(request.code()), problems);
         ResourceLimits effective = limits(request.requestedLimits(), problems);
+        String imageFormat = request.imageFormat().map(f -> f.strip().toLowerCase(java.util.Locale.ROOT))
+                .orElse(RunOptions.PNG);
+        if (!imageFormat.equals(RunOptions.PNG) && !imageFormat.equals(RunOptions.SVG)) {
+            problems.add("imageFormat \"" + printable(request.imageFormat().orElse("")) + "\" is not supported; use \"png\" or \"svg\"");
+        }
         if (!problems.isEmpty()) {
             return new Refused(String.join("; ", problems));
         }
         return new Accepted(new Admitted(language.get(), request.code(), files,
-                request.stdin().orElse("").getBytes(StandardCharsets.UTF_8), effective));
+                request.stdin().orElse("").getBytes(StandardCharsets.UTF_8), effective, imageFormat));
     }
 
     private static void checkText(String what, String text, List<String> problems) {
@@ -136,6 +146,9 @@ final class RequestCheck {
         }
         if (name.equals(entryFile)) {
             return Optional.of(entryFile + " holds the code itself; choose another name");
+        }
+        if (name.equals(Language.BUILD_DIR) || name.startsWith(Language.BUILD_DIR + "/")) {
+            return Optional.of(Language.BUILD_DIR + "/ holds the compiled program; choose another directory");
         }
         return Optional.empty();
     }

@@ -45,7 +45,7 @@ final class BashLanguage implements Language {
     }
 
     @Override
-    public List<String> runCommand(String binary, String entryFile, long memoryMb) {
+    public List<String> runCommand(String binary, String entryFile, RunOptions options) {
         return List.of(binary, entryFile);
     }
 

@@ -12,7 +12,12 @@ public record DetectedLanguage(Language language, String binary, String version,
         return language.id();
     }
 
-    public String entryFile() {
-        return "main." + language.extension();
+    /** The file the code is placed in, relative to /workspace. */
+    public String entryFile(String code) {
+        return language.entryFileName(code);
+    }
+
+    public boolean compiled() {
+        return language.compileCommand(binary, entryFile("")).isPresent();
     }
 }

@@ -55,8 +55,8 @@ final class JavaScriptLanguage implements Language {
     }
 
     @Override
-    public List<String> runCommand(String binary, String entryFile, long memoryMb) {
-        long heap = Math.max(16, memoryMb * 3 / 4);
+    public List<String> runCommand(String binary, String entryFile, RunOptions options) {
+        long heap = Math.max(16, options.memoryMb() * 3 / 4);
         return List.of(binary, "--max-old-space-size=" + heap, "--import", "/opt/mcp-sandbox/" + PRELOAD, entryFile);
     }
 

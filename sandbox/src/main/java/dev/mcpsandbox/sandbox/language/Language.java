@@ -32,8 +32,37 @@ public interface Language {
     /** The version as people write it, read from the output of {@link #versionArguments()}. */
     String parseVersion(String output);
 
-    /** The command that runs {@code entryFile} inside the sandbox. */
-    List<String> runCommand(String binary, String entryFile, long memoryMb);
+    /**
+     * The name of the file that holds {@code code} in the work directory. Most languages use
+     * {@code main.<extension>}; Java needs the file named after its public class.
+     */
+    default String entryFileName(String code) {
+        return "main." + extension();
+    }
+
+    /**
+     * The command that runs {@code entryFile} inside the sandbox (the working directory is /workspace).
+     * For a compiled language it runs what {@link #compileCommand} left under {@link #BUILD_DIR}.
+     */
+    List<String> runCommand(String binary, String entryFile, RunOptions options);
+
+    /** Where a compiler writes everything the run needs; the host caches this directory's files. */
+    String BUILD_DIR = ".build";
+
+    /**
+     * For compiled languages: the command that compiles {@code entryFile} in a sandbox of its own (which
+     * holds only the source), writing what the run needs under {@code /workspace/.build}. Diagnostics go to
+     * stdout/stderr and are read with {@link #syntaxProblems}. Empty for languages that run their source.
+     * The command and its flags are part of the build cache key.
+     */
+    default Optional<List<String>> compileCommand(String binary, String entryFile) {
+        return Optional.empty();
+    }
+
+    /** What {@link #compileCommand} and {@link #checkCommand} need at least (memory, threads, address space). */
+    default CompilerNeeds compilerNeeds() {
+        return CompilerNeeds.MODEST;
+    }
 
     /** Who waits for the go line when {@link #runCommand} runs, so how much can be started ahead of demand. */
     default GoLine goLine() {

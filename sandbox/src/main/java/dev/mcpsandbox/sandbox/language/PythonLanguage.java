@@ -119,7 +119,7 @@ final class PythonLanguage implements Language {
     }
 
     @Override
-    public List<String> runCommand(String binary, String entryFile, long memoryMb) {
+    public List<String> runCommand(String binary, String entryFile, RunOptions options) {
         // -E: ignore PYTHON* variables; -s: no user site; -B: no __pycache__ in the work dir; -u: unbuffered.
         return List.of(binary, "-E", "-s", "-B", "-u", "-c", BOOTSTRAP, entryFile);
     }

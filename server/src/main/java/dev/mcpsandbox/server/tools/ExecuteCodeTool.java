@@ -63,6 +63,8 @@ public final class ExecuteCodeTool {
                         "description", "Input files: relative path -> text content, written into the work directory"
                                 + " (/workspace) before the code runs."),
                 "stdin", Schemas.type("string", "Text fed to the program's standard input."),
+                "imageFormat", Schemas.type("string", "Format diagram languages (graphviz, mermaid) render to: "
+                        + "\"png\" (default) or \"svg\"."),
                 "timeoutSeconds", Schemas.type("number", "Wall-clock limit, default " + d.timeoutSeconds()
                         + ", at most " + max.timeoutSeconds() + "."),
                 "limits", Map.of("type", "object", "properties", limitProps, "additionalProperties", false,
@@ -182,6 +184,10 @@ public final class ExecuteCodeTool {
         if (!args.problems().isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new ExecutionRequest(language, code, files, stdin, limits));
+        Optional<String> imageFormat = args.optionalString("imageFormat");
+        if (!args.problems().isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ExecutionRequest(language, code, files, stdin, limits, imageFormat));
     }
 }

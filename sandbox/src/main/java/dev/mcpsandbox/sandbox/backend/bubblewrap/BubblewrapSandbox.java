@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -55,24 +56,41 @@ final class BubblewrapSandbox implements Sandbox {
     }
 
     @Override
-    public void writeFile(String relativePath, byte[] content) throws IOException {
+    public void writeFile(String relativePath, byte[] content, boolean executable) throws IOException {
+        Path target = inside(relativePath);
+        makeDirectories(target.getParent());
+        Files.write(target, content, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        if (executable) {
+            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        ScratchSpace.owned(target, uid);
+    }
+
+    @Override
+    public void createDirectory(String relativePath) throws IOException {
+        makeDirectories(inside(relativePath));
+    }
+
+    private Path inside(String relativePath) throws IOException {
         Path target = workDir().resolve(relativePath).normalize();
         if (!target.startsWith(workDir()) || target.equals(workDir())) {
             throw new IOException("file name escapes the work directory: " + relativePath);
         }
-        Path parent = target.getParent();
-        if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
-            Path dir = workDir();
-            for (Path part : workDir().relativize(parent)) {
-                dir = dir.resolve(part);
-                if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                    Files.createDirectory(dir);
-                    ScratchSpace.owned(dir, uid);
-                }
+        return target;
+    }
+
+    private void makeDirectories(Path directory) throws IOException {
+        if (Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Path dir = workDir();
+        for (Path part : workDir().relativize(directory)) {
+            dir = dir.resolve(part);
+            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectory(dir);
+                ScratchSpace.owned(dir, uid);
             }
         }
-        Files.write(target, content, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        ScratchSpace.owned(target, uid);
     }
 
     @Override
