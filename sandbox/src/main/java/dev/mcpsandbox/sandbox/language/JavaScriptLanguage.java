@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * on the global object so CommonJS-style code runs too.
  */
 final class JavaScriptLanguage implements Language {
-    private static final String PRELOAD = "js/preload.mjs";
+    /** Under the guest directory; TypeScript runs its compiled code with the same preload. */
+    static final String PRELOAD = "js/preload.mjs";
     private static final Pattern ERROR_LINE = Pattern.compile("^(?:Uncaught )?([A-Za-z_$][\\w$]*(?:Error|Exception)|Error): (.*)$");
     private static final Pattern NODE_VERSION_LINE = Pattern.compile("^Node\\.js v\\d+\\S*$");
     private static final Pattern LOCATION_LINE = Pattern.compile("^\\S+:\\d+$");
@@ -78,8 +79,11 @@ final class JavaScriptLanguage implements Language {
 
     @Override
     public Map<String, String> guestFiles() {
-        // `tools` loads the bridge client on first use, so programs that never call a tool pay nothing.
-        return Map.of(PRELOAD, """
+        return Map.of(PRELOAD, PRELOAD_SOURCE);
+    }
+
+    // `tools` loads the bridge client on first use, so programs that never call a tool pay nothing.
+    static final String PRELOAD_SOURCE = """
                 import { readSync } from 'node:fs';
                 import { createRequire } from 'node:module';
                 // Pre-started: wait here, before the entry file is even loaded, for the go line (its rlimits were
@@ -110,8 +114,7 @@ final class JavaScriptLanguage implements Language {
                     return lazyServer(name);
                   },
                 });
-                """);
-    }
+                """;
 
     /**
      * Node reports an uncaught exception as a block: {@code location:line}, the source line, a caret,

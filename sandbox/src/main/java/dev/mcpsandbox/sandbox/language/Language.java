@@ -26,6 +26,23 @@ public interface Language {
     /** Absolute paths tried, in order, when the operator names no interpreter. */
     List<String> candidateBinaries();
 
+    /**
+     * Host paths outside the base runtime (/usr and the few /etc files every sandbox gets) that the toolchain
+     * at {@code binary} reads, bound read-only at the same place in every sandbox of this language; e.g. the
+     * JDK's configuration under /etc. Only paths that exist.
+     */
+    default List<String> hostPathsNeeded(String binary) {
+        return List.of();
+    }
+
+    /**
+     * Why the language cannot run although {@code binary} was found: a second program it needs (the runtime
+     * that runs what a compiler emitted) is missing. The reason says what to install. Empty when it can run.
+     */
+    default Optional<String> missingCompanion(String binary) {
+        return Optional.empty();
+    }
+
     /** Arguments that make the interpreter print its version, appended to the binary. */
     List<String> versionArguments();
 

@@ -27,11 +27,15 @@ import java.util.stream.Collectors;
  */
 public final class LanguageCatalog {
     private static final Logger log = LoggerFactory.getLogger(LanguageCatalog.class);
-    private static final List<Language> KNOWN = List.of(new PythonLanguage(), new JavaScriptLanguage(), new BashLanguage());
+    private static final List<Language> KNOWN = List.of(new PythonLanguage(), new JavaScriptLanguage(), new BashLanguage(),
+            new JavaLanguage(), new TypeScriptLanguage(), new RubyLanguage());
     private static final Map<String, String> INSTALL_HINTS = Map.of(
             "python", "apt-get install python3",
             "javascript", "apt-get install nodejs",
-            "bash", "apt-get install bash");
+            "bash", "apt-get install bash",
+            "java", "apt-get install openjdk-17-jdk-headless",
+            "typescript", "npm install -g typescript@7 @types/node@20 (and apt-get install nodejs)",
+            "ruby", "apt-get install ruby");
 
     private final Map<String, DetectedLanguage> available;
     private final List<MissingLanguage> missing;
@@ -95,8 +99,14 @@ public final class LanguageCatalog {
             try {
                 Path real = path.toRealPath();
                 refuseScripts(real);
+                Optional<String> missingCompanion = language.missingCompanion(real.toString());
+                if (missingCompanion.isPresent()) {
+                    throw new IOException(missingCompanion.get());
+                }
                 String version = language.parseVersion(runForVersion(real, language.versionArguments()));
-                return new DetectedLanguage(language, real.toString(), version, config.extraReadOnlyPaths());
+                List<String> readOnly = new ArrayList<>(config.extraReadOnlyPaths());
+                language.hostPathsNeeded(real.toString()).stream().filter(p -> !readOnly.contains(p)).forEach(readOnly::add);
+                return new DetectedLanguage(language, real.toString(), version, readOnly);
             } catch (IOException e) {
                 last = e;
             }

@@ -1,0 +1,142 @@
+package dev.mcpsandbox.sandbox.language;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Ruby (CRuby 3.x). An uncaught exception reads {@code main.rb:3:in `foo': message (RuntimeError)}
+ * followed by {@code \tfrom main.rb:5:in `<main>'} frames; a syntax error {@code main.rb:4: syntax error, ...}.
+ */
+final class RubyLanguage implements Language {
+    /** {@code file:line:in `method': message (Class)}; the message may be empty. */
+    private static final Pattern EXCEPTION = Pattern.compile("^(.+?):(\\d+):in [`'][^']*': (?:(.*) )?\\(([A-Z][\\w:]*)\\)$");
+    private static final Pattern LOCATED = Pattern.compile("^(.+?):(\\d+): (.*)$");
+
+    @Override
+    public String id() {
+        return "ruby";
+    }
+
+    @Override
+    public List<String> aliases() {
+        return List.of("rb");
+    }
+
+    @Override
+    public String displayName() {
+        return "Ruby";
+    }
+
+    @Override
+    public String extension() {
+        return "rb";
+    }
+
+    @Override
+    public List<String> candidateBinaries() {
+        return List.of("/usr/bin/ruby", "/usr/local/bin/ruby");
+    }
+
+    @Override
+    public List<String> versionArguments() {
+        return List.of("--version");
+    }
+
+    /** {@code ruby 3.1.2p20 (2022-04-12 revision 4491bb740a) [x86_64-linux-gnu]} → {@code 3.1.2p20}. */
+    @Override
+    public String parseVersion(String output) {
+        String[] words = output.strip().split("\\s+");
+        return words.length > 1 && words[0].equals("ruby") ? words[1] : output.strip();
+    }
+
+    @Override
+    public List<String> runCommand(String binary, String entryFile, RunOptions options) {
+        return List.of(binary, entryFile);
+    }
+
+    @Override
+    public List<String> checkCommand(String binary, String entryFile) {
+        return List.of(binary, "-c", entryFile);
+    }
+
+    private static boolean names(String file, String entryFile) {
+        String name = entryFile.substring(entryFile.lastIndexOf('/') + 1);
+        return file.equals(entryFile) || file.equals(name) || file.endsWith("/" + name);
+    }
+
+    /**
+     * The last exception report: its class and message from the first line, its line from the first place in
+     * the user's file (the raise itself, or the user's call into the library that raised). Further lines of
+     * a message of several lines follow the first, up to the frames or a blank line (error_highlight's
+     * snippet). A syntax error at run time is reported the same way as by {@code ruby -c}.
+     */
+    @Override
+    public Optional<CodeError> runtimeError(String stderr, String entryFile) {
+        List<String> lines = ErrorText.lines(stderr);
+        int header = -1;
+        Matcher m = null;
+        for (int i = lines.size() - 1; i >= 0 && header < 0; i--) {
+            Matcher candidate = EXCEPTION.matcher(lines.get(i));
+            if (candidate.matches()) {
+                header = i;
+                m = candidate;
+            }
+        }
+        if (m == null) {
+            return syntaxProblems("", stderr, entryFile).stream().filter(p -> p.line().isPresent()).findFirst()
+                    .map(p -> new CodeError("SyntaxError", p.message(), p.line()));
+        }
+        Optional<Integer> line = names(m.group(1), entryFile) ? ErrorText.parse(m.group(2)) : Optional.empty();
+        StringBuilder message = new StringBuilder(m.group(3) == null ? "" : m.group(3));
+        boolean inMessage = true;
+        Pattern frame = Pattern.compile("^\\s+from (.+?):(\\d+):in .*$");
+        for (int i = header + 1; i < lines.size(); i++) {
+            String l = lines.get(i);
+            Matcher f = frame.matcher(l);
+            if (f.matches()) {
+                inMessage = false;
+                if (line.isEmpty() && names(f.group(1), entryFile)) {
+                    line = ErrorText.parse(f.group(2));
+                }
+            } else if (l.isBlank()) {
+                inMessage = false;
+            } else if (inMessage) {
+                message.append('\n').append(l);
+            }
+        }
+        return Optional.of(new CodeError(m.group(4), message.toString().strip(), line));
+    }
+
+    /**
+     * {@code main.rb:4: syntax error, unexpected end-of-input}, then (sometimes) the source line and a caret
+     * under the column. Warnings ({@code main.rb:2: warning: ...}) are not problems.
+     */
+    @Override
+    public List<SyntaxProblem> syntaxProblems(String stdout, String stderr, String entryFile) {
+        List<SyntaxProblem> problems = new ArrayList<>();
+        List<String> lines = ErrorText.lines(stderr);
+        for (int i = 0; i < lines.size(); i++) {
+            Matcher m = LOCATED.matcher(lines.get(i));
+            if (!m.matches() || !names(m.group(1), entryFile) || m.group(3).startsWith("warning:")) {
+                continue;
+            }
+            Optional<Integer> column = Optional.empty();
+            if (i + 2 < lines.size() && lines.get(i + 2).matches("^\\s*\\^~*\\s*$")) {
+                column = Optional.of(lines.get(i + 2).indexOf('^') + 1);
+            }
+            problems.add(new SyntaxProblem(ErrorText.parse(m.group(2)), column, m.group(3)));
+        }
+        if (problems.isEmpty() && !stderr.isBlank() && !stderr.contains("warning:")) {
+            problems.add(new SyntaxProblem(Optional.empty(), Optional.empty(), stderr.strip()));
+        }
+        return problems;
+    }
+
+    @Override
+    public boolean reportsOutOfMemory(String stderr) {
+        return stderr.contains("(NoMemoryError)") || stderr.contains("failed to allocate memory");
+    }
+}
