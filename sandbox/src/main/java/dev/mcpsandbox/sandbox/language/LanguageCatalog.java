@@ -2,6 +2,7 @@ package dev.mcpsandbox.sandbox.language;
 
 import dev.mcpsandbox.config.LanguageConfig;
 import dev.mcpsandbox.config.ServerConfig;
+import dev.mcpsandbox.sandbox.backend.HostConfigFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,7 @@ public final class LanguageCatalog {
             "javascript", "apt-get install nodejs",
             "bash", "apt-get install bash",
             "java", "apt-get install openjdk-17-jdk-headless",
-            "typescript", "npm install -g typescript@7 @types/node@20 (and apt-get install nodejs)",
+            "typescript", "apt-get install nodejs npm && npm install -g --prefix /usr/local typescript@7.0.2 @types/node@20",
             "ruby", "apt-get install ruby");
 
     private final Map<String, DetectedLanguage> available;
@@ -105,7 +106,8 @@ public final class LanguageCatalog {
                 }
                 String version = language.parseVersion(runForVersion(real, language.versionArguments()));
                 List<String> readOnly = new ArrayList<>(config.extraReadOnlyPaths());
-                language.hostPathsNeeded(real.toString()).stream().filter(p -> !readOnly.contains(p)).forEach(readOnly::add);
+                language.hostPathsNeeded(real.toString()).stream()
+                        .filter(p -> !readOnly.contains(p) && !HostConfigFiles.PATHS.contains(p)).forEach(readOnly::add);
                 return new DetectedLanguage(language, real.toString(), version, readOnly);
             } catch (IOException e) {
                 last = e;

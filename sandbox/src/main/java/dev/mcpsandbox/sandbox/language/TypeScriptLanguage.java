@@ -106,11 +106,14 @@ final class TypeScriptLanguage implements Language {
     }
 
     /**
-     * GOMAXPROCS bounds the compiler's threads on hosts with many cores (the pids cgroup counts threads).
-     * skipLibCheck: checking @types/node itself takes most of a second and is not the user's problem.
+     * tsc prints its diagnostics on stdout; the wrapper moves them to stderr, where compilers' diagnostics go
+     * (and where a failed compile's output is returned). GOMAXPROCS bounds the compiler's threads on hosts
+     * with many cores (the pids cgroup counts threads). skipLibCheck: checking @types/node itself takes most
+     * of a second and is not the user's problem.
      */
     private static List<String> tsc(String binary, List<String> mode, String entryFile) {
-        List<String> command = new ArrayList<>(List.of("/usr/bin/env", "GOMAXPROCS=4", binary, "--pretty", "false",
+        List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", "GOMAXPROCS=4 exec \"$@\" >&2", "tsc",
+                binary, "--pretty", "false",
                 "--skipLibCheck", "--target", "es2022", "--lib", "es2023", "--module", "nodenext"));
         nodeTypes(binary).ifPresent(types -> command.addAll(List.of("--types", "node", "--typeRoots", types)));
         command.addAll(mode);
@@ -182,7 +185,7 @@ final class TypeScriptLanguage implements Language {
         return javascript.runtimeError(stderr, entryFile);
     }
 
-    /** tsc writes {@code main.mts(3,7): error TS2322: message} on stdout; indented lines continue it. */
+    /** tsc writes {@code main.mts(3,7): error TS2322: message} (on stderr, see {@link #tsc}); indented lines continue it. */
     @Override
     public List<SyntaxProblem> syntaxProblems(String stdout, String stderr, String entryFile) {
         List<SyntaxProblem> problems = new ArrayList<>();
