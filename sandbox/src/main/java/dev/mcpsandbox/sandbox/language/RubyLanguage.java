@@ -1,5 +1,7 @@
 package dev.mcpsandbox.sandbox.language;
 
+import dev.mcpsandbox.sandbox.backend.GoLine;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -52,9 +54,48 @@ final class RubyLanguage implements Language {
         return words.length > 1 && words[0].equals("ruby") ? words[1] : output.strip();
     }
 
+    /**
+     * The interpreter starts first and waits for its go line (rubygems, did_you_mean and error_highlight are
+     * loaded by then, ~50 ms), so a pre-started sandbox has Ruby ready. The go line carries the run's rlimits
+     * (the launcher's five fields, in ulimit's units; see BwrapArguments), applied before any user code; then
+     * the user's file is loaded as the top-level script ({@code $0 == __FILE__} holds). The bootstrap's own
+     * frames are cut from backtraces; a syntax error is printed as {@code ruby main.rb} would print it.
+     * Unlike a script run directly, the file has no {@code DATA} after {@code __END__}.
+     */
+    static final String BOOTSTRAP = """
+            go = +''
+            until go.end_with?("\n")
+              begin
+                go << $stdin.sysread(1)
+              rescue EOFError
+                exit!(125)
+              end
+            end
+            t, f, n, v, p = go.split
+            [[:CORE, 0], [:CPU, t.to_i], [:FSIZE, f.to_i * 512], [:NOFILE, n.to_i], [:AS, v.to_i * 1024]].each do |kind, value|
+              Process.setrlimit(kind, value, value)
+            end
+            Process.setrlimit(:NPROC, p.to_i, p.to_i) unless p == '-'
+            $0 = File.expand_path(ARGV.shift)
+            begin
+              load $0
+            rescue SyntaxError => e
+              $stderr.puts e.message
+              exit! 1
+            rescue Exception => e
+              e.set_backtrace(e.backtrace.reject { |l| l.start_with?('-e:') }) if e.backtrace
+              raise
+            end
+            """;
+
+    @Override
+    public GoLine goLine() {
+        return GoLine.RUNTIME;
+    }
+
     @Override
     public List<String> runCommand(String binary, String entryFile, RunOptions options) {
-        return List.of(binary, entryFile);
+        return List.of(binary, "-e", BOOTSTRAP, entryFile);
     }
 
     @Override

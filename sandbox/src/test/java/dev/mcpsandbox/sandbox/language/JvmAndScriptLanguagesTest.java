@@ -261,6 +261,23 @@ class JvmAndScriptLanguagesTest {
     }
 
     @Test
+    void ruby_exceptionFromTheLoadedScriptTakesItsLine() {
+        String stderr = """
+                /workspace/main.rb:2:in `check': too big: 5 (ArgumentError)
+                \tfrom /workspace/main.rb:6:in `<top (required)>'
+                """;
+        assertThat(ruby.runtimeError(stderr, "/workspace/main.rb"))
+                .contains(new CodeError("ArgumentError", "too big: 5", Optional.of(2)));
+    }
+
+    @Test
+    void ruby_runsTheScriptThroughTheBootstrapThatWaitsForTheGoLine() {
+        assertThat(ruby.runCommand("/usr/bin/ruby3.1", "main.rb", RunOptions.withMemory(512)))
+                .containsExactly("/usr/bin/ruby3.1", "-e", RubyLanguage.BOOTSTRAP, "main.rb");
+        assertThat(ruby.goLine()).isEqualTo(dev.mcpsandbox.sandbox.backend.GoLine.RUNTIME);
+    }
+
+    @Test
     void ruby_exceptionInTheLibraryTakesTheUsersCallingLine() {
         String stderr = """
                 /usr/lib/ruby/3.1.0/json/common.rb:216:in `parse': 859: unexpected token at '{' (JSON::ParserError)

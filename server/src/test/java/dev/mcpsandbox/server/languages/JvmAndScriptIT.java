@@ -38,8 +38,9 @@ class JvmAndScriptIT {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("mcpServers", Map.of("everything", Map.of("command", everything.toString(), "args", List.of())));
         config.put("tools", Map.of("allow", List.of("everything.echo")));
-        // One pre-started sandbox each: the build must be in place before the go line lets the runtime start.
-        config.put("pool", Map.of("typescript", 1, "java", 1));
+        // One pre-started sandbox each: the build must be in place before the go line lets the runtime start, and
+        // Ruby's interpreter waits for the go line itself.
+        config.put("pool", Map.of("typescript", 1, "java", 1, "ruby", 1));
         server = SandboxServer.start(JSON.writeValueAsString(config), Map.of());
         List<Map<String, Object>> languages = (List<Map<String, Object>>) ((Map<String, Object>) server
                 .call("list_languages", Map.of()).structuredContent()).get("languages");
@@ -210,6 +211,24 @@ class JvmAndScriptIT {
                     + " System.out.println(\"round " + i + "\"); } }\n");
             assertThat(java.get("stdout")).as("result %s", java).isEqualTo("round " + i + "\n");
         }
+    }
+
+    @Test
+    void ruby_preStartedInterpreterRunsTheScriptAsTheMainProgramWithItsStdin() {
+        for (int i = 0; i < 3; i++) {
+            CallToolResult result = server.call("execute_code", Map.of("language", "ruby", "stdin", "round " + i + "\n",
+                    "code", "if __FILE__ == $0\n  puts $stdin.gets.upcase\nend\nexit 3\n"));
+            Map<String, Object> r = (Map<String, Object>) result.structuredContent();
+            assertThat(r.get("stdout")).as("result %s", r).isEqualTo("ROUND " + i + "\n");
+            assertThat(r.get("exitCode")).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void ruby_syntaxErrorAtRunTimeNamesItsLine() {
+        Map<String, Object> r = run("ruby", "puts 1\nputs )\n");
+        assertThat(error(r)).containsEntry("type", "SyntaxError").containsEntry("line", 2);
+        assertThat((String) r.get("stderr")).doesNotContain("-e:");
     }
 
     @Test
