@@ -59,7 +59,8 @@ final class RubyLanguage implements Language {
      * loaded by then, ~50 ms), so a pre-started sandbox has Ruby ready. The go line carries the run's rlimits
      * (the launcher's five fields, in ulimit's units; see BwrapArguments), applied before any user code; then
      * the user's file is loaded as the top-level script ({@code $0 == __FILE__} holds). The bootstrap's own
-     * frames are cut from backtraces; a syntax error is printed as {@code ruby main.rb} would print it.
+     * frames are cut from the backtraces of ordinary errors (not of NoMemoryError: that would allocate); a
+     * syntax error is printed as {@code ruby main.rb} would print it.
      * Unlike a script run directly, the file has no {@code DATA} after {@code __END__}.
      */
     static final String BOOTSTRAP = """
@@ -82,7 +83,7 @@ final class RubyLanguage implements Language {
             rescue SyntaxError => e
               $stderr.puts e.message
               exit! 1
-            rescue Exception => e
+            rescue StandardError, ScriptError => e
               e.set_backtrace(e.backtrace.reject { |l| l.start_with?('-e:') }) if e.backtrace
               raise
             end
