@@ -115,9 +115,23 @@ final class JavaLanguage implements Language {
         return List.copyOf(paths);
     }
 
+    /** Written by the compile step: the main class's full name, read by the JVM as an argument file. */
+    static final String MAIN_CLASS_FILE = BUILD_DIR + "/main-class";
+    /**
+     * After javac, names the main class with its package ({@code package com.example;} puts it in
+     * .build/com/example/), so the run needs no knowledge of the source: {@code $0} is the class's simple name.
+     */
+    private static final String NAME_MAIN_CLASS = "\"$@\" || exit\n"
+            + "f=$(cd " + BUILD_DIR + " && find . -name \"$0.class\" -print | head -n 1)\n"
+            + "f=${f#./}\n"
+            + "[ -n \"$f\" ] || f=\"$0.class\"\n"
+            + "printf '%s\\n' \"${f%.class}\" | tr / . > " + MAIN_CLASS_FILE + "\n";
+
     @Override
     public Optional<List<String>> compileCommand(String binary, String entryFile) {
-        return Optional.of(javac(binary, BUILD_DIR, entryFile));
+        List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", NAME_MAIN_CLASS, className(entryFile)));
+        command.addAll(javac(binary, BUILD_DIR, entryFile));
+        return Optional.of(List.copyOf(command));
     }
 
     @Override
@@ -139,7 +153,7 @@ final class JavaLanguage implements Language {
         return List.of(javaBeside(binary), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
                 "-XX:-UsePerfData", "-Xshare:auto", "-Xss4m", "-Xmx" + heapMb(options.memoryMb()) + "m",
                 "-XX:ReservedCodeCacheSize=32m", "-XX:CompressedClassSpaceSize=64m",
-                "-cp", BUILD_DIR, className(entryFile));
+                "-cp", BUILD_DIR, "@" + MAIN_CLASS_FILE);
     }
 
     /** Leaves room for the JVM's own ~40 MB outside the heap, so the heap fills before the cgroup kills. */

@@ -33,12 +33,14 @@ class JvmAndScriptLanguagesTest {
     }
 
     @Test
-    void java_runsTheClassTheEntryFileNamesFromTheBuildDirectory() {
+    void java_runsTheMainClassTheCompileStepNamedFromTheBuildDirectory() {
         List<String> command = java.runCommand("/usr/lib/jvm/java-17-openjdk-amd64/bin/javac", "Greeter.java",
                 RunOptions.withMemory(512));
         assertThat(command.get(0)).isEqualTo("/usr/lib/jvm/java-17-openjdk-amd64/bin/java");
-        assertThat(command).containsSubsequence("-cp", ".build", "Greeter").contains("-Xmx384m");
-        assertThat(command.get(command.size() - 1)).isEqualTo("Greeter");
+        assertThat(command).containsSubsequence("-cp", ".build", "@.build/main-class").contains("-Xmx384m");
+        assertThat(command.get(command.size() - 1)).isEqualTo("@.build/main-class");
+        assertThat(java.compileCommand("/jdk/bin/javac", "Greeter.java")).hasValueSatisfying(c ->
+                assertThat(c).startsWith("/bin/sh", "-c").containsSubsequence("Greeter", "/jdk/bin/javac"));
     }
 
     @Test
@@ -51,7 +53,7 @@ class JvmAndScriptLanguagesTest {
     @Test
     void java_compilesIntoTheBuildDirectoryWithDebugInfo() {
         assertThat(java.compileCommand("/jdk/bin/javac", "Main.java")).hasValueSatisfying(c ->
-                assertThat(c).startsWith("/jdk/bin/javac").containsSubsequence("-g", "-d", ".build", "Main.java"));
+                assertThat(c).containsSubsequence("/jdk/bin/javac", "-g", "-d", ".build", "Main.java"));
     }
 
     @Test

@@ -90,6 +90,20 @@ class JvmAndScriptIT {
     }
 
     @Test
+    void java_classInAPackageRunsByItsFullName() {
+        Map<String, Object> r = run("java", """
+                package com.example.app;
+
+                public class Main {
+                    public static void main(String[] args) {
+                        System.out.println(Main.class.getName());
+                    }
+                }
+                """);
+        assertThat(r.get("stdout")).as("result %s", r).isEqualTo("com.example.app.Main\n");
+    }
+
+    @Test
     void java_exceptionThrownInTheLibraryPointsAtTheUsersCall() {
         Map<String, Object> r = run("java", """
                 public class Main {
