@@ -27,11 +27,16 @@ import java.util.stream.Collectors;
  */
 public final class LanguageCatalog {
     private static final Logger log = LoggerFactory.getLogger(LanguageCatalog.class);
-    private static final List<Language> KNOWN = List.of(new PythonLanguage(), new JavaScriptLanguage(), new BashLanguage());
+    private static final List<Language> KNOWN = List.of(new PythonLanguage(), new JavaScriptLanguage(), new BashLanguage(),
+            new SqlLanguage(), new GraphvizLanguage(), new MermaidLanguage());
     private static final Map<String, String> INSTALL_HINTS = Map.of(
             "python", "apt-get install python3",
             "javascript", "apt-get install nodejs",
-            "bash", "apt-get install bash");
+            "bash", "apt-get install bash",
+            "sql", "apt-get install python3 (its sqlite3 module runs the SQL)",
+            "graphviz", "apt-get install graphviz fonts-liberation",
+            "mermaid", "apt-get install nodejs chromium fonts-liberation && PUPPETEER_SKIP_DOWNLOAD=1 npm install -g"
+                    + " --prefix /usr/local @mermaid-js/mermaid-cli@11.12.0");
 
     private final Map<String, DetectedLanguage> available;
     private final List<MissingLanguage> missing;
@@ -95,6 +100,7 @@ public final class LanguageCatalog {
             try {
                 Path real = path.toRealPath();
                 refuseScripts(real);
+                requireFiles(language);
                 String version = language.parseVersion(runForVersion(real, language.versionArguments()));
                 return new DetectedLanguage(language, real.toString(), version, config.extraReadOnlyPaths());
             } catch (IOException e) {
@@ -107,6 +113,16 @@ public final class LanguageCatalog {
         String hint = INSTALL_HINTS.getOrDefault(language.id(), "install it");
         throw new IOException("no " + language.displayName() + " runtime found (looked for "
                 + String.join(", ", candidates) + "); install it with: " + hint);
+    }
+
+    /** The files besides the binary that the language cannot run without; a missing one says how to install it. */
+    private static void requireFiles(Language language) throws IOException {
+        for (String file : language.requiredFiles()) {
+            if (!Files.exists(Path.of(file))) {
+                throw new IOException(language.displayName() + " needs " + file + ", which is missing; install it with: "
+                        + INSTALL_HINTS.getOrDefault(language.id(), "install it"));
+            }
+        }
     }
 
     private static void refuseScripts(Path binary) throws IOException {
