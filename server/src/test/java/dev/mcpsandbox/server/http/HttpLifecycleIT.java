@@ -75,9 +75,9 @@ class HttpLifecycleIT {
     }
 
     /**
-     * Three calls sent at once over raw HTTP (no SDK clients, whose background GET streams would take slots at
-     * moments the test does not control): with a cap of two, exactly one is refused with 429 and the two others
-     * run to the end.
+     * Three calls sent at once over raw HTTP: with a cap of two, exactly one is refused with 429 and the two others
+     * run to the end. (The earlier form probed with a third request while two SDK calls started, and failed when
+     * the probe took a slot before the second call: that call was refused and the probe then kept getting 200.)
      */
     @Test
     void tooManyConcurrentRequests_429() throws Exception {

@@ -32,8 +32,7 @@ class LanguageSuiteIT {
     private List<Map<String, Object>> available;
 
     static Stream<LanguageCase> cases() {
-        return Stream.of(CoreCases.cases(), NativeCases.cases(), JvmAndScriptCases.cases(), DataCases.cases())
-                .flatMap(List::stream);
+        return LanguageCases.all().stream();
     }
 
     static Stream<LanguageCase> toolCommandCases() {
