@@ -70,7 +70,7 @@ final class RequestCheck {
         request.stdin().ifPresent(s -> checkText("stdin", s, problems));
         Map<String, byte[]> files = files(request.files(), language.get().entryFile(request.code()), problems);
         ResourceLimits effective = raisedToNeeds(limits(request.requestedLimits(), problems),
-                language.get().language().runNeeds());
+                language.get().language().runNeeds(), limits.maxima());
         String imageFormat = request.imageFormat().map(f -> f.strip().toLowerCase(java.util.Locale.ROOT))
                 .orElse(RunOptions.PNG);
         if (!imageFormat.equals(RunOptions.PNG) && !imageFormat.equals(RunOptions.SVG)) {
@@ -185,11 +185,10 @@ final class RequestCheck {
     }
 
     /** A language whose run drives a large program (a browser) gets at least what it needs, within the maxima. */
-    private ResourceLimits raisedToNeeds(ResourceLimits effective, Optional<RunNeeds> needs) {
+    static ResourceLimits raisedToNeeds(ResourceLimits effective, Optional<RunNeeds> needs, ResourceLimits max) {
         if (needs.isEmpty()) {
             return effective;
         }
-        ResourceLimits max = limits.maxima();
         ResourceLimits raised = effective;
         if (raised.memoryMb() < needs.get().memoryMb()) {
             raised = raised.with(ResourceLimits.Key.MEMORY_MB, Math.min(needs.get().memoryMb(), max.memoryMb()));
