@@ -27,11 +27,17 @@ import java.util.stream.Collectors;
  */
 public final class LanguageCatalog {
     private static final Logger log = LoggerFactory.getLogger(LanguageCatalog.class);
-    private static final List<Language> KNOWN = List.of(new PythonLanguage(), new JavaScriptLanguage(), new BashLanguage());
+    private static final List<Language> KNOWN = List.of(new PythonLanguage(), new JavaScriptLanguage(), new BashLanguage(),
+            new GoLanguage(), new RustLanguage(), new GccLanguage(GccLanguage.Dialect.C),
+            new GccLanguage(GccLanguage.Dialect.CPP));
     private static final Map<String, String> INSTALL_HINTS = Map.of(
             "python", "apt-get install python3",
             "javascript", "apt-get install nodejs",
-            "bash", "apt-get install bash");
+            "bash", "apt-get install bash",
+            "go", "apt-get install golang-go gcc",
+            "rust", "apt-get install rustc",
+            "c", "apt-get install gcc libc6-dev",
+            "cpp", "apt-get install g++");
 
     private final Map<String, DetectedLanguage> available;
     private final List<MissingLanguage> missing;
