@@ -81,8 +81,7 @@ public final class ConfigLoader {
                 root.has("pool") ? pool(root.path("pool")) : d.pool(),
                 languages(root.path("languages")),
                 execution(root.path("execution"), d.execution()),
-                new OutputConfig(bool(root.path("output").path("redactSecrets"), "output.redactSecrets",
-                        OutputConfig.DEFAULTS.redactSecrets())),
+                output(root.path("output")),
                 audit(root.path("audit")));
     }
 
@@ -303,7 +302,7 @@ public final class ConfigLoader {
             return d;
         }
         knownKeys(node, "execution", Set.of("maxConcurrent", "queueSize", "maxCodeBytes", "maxInputFilesBytes",
-                "workRoot", "sandboxUidBase"));
+                "workRoot", "sandboxUidBase", "compileTimeoutSeconds", "buildCacheMb"));
         Optional<Path> workRoot = Optional.empty();
         if (node.has("workRoot")) {
             String p = string(node.path("workRoot"), "execution.workRoot", "");
@@ -319,7 +318,23 @@ public final class ConfigLoader {
                 integer(node.path("maxCodeBytes"), "execution.maxCodeBytes", d.maxCodeBytes(), 16, 64 << 20),
                 integer(node.path("maxInputFilesBytes"), "execution.maxInputFilesBytes", d.maxInputFilesBytes(), 0, 512 << 20),
                 workRoot,
-                integer(node.path("sandboxUidBase"), "execution.sandboxUidBase", d.sandboxUidBase(), 1000, 2_000_000_000));
+                integer(node.path("sandboxUidBase"), "execution.sandboxUidBase", d.sandboxUidBase(), 1000, 2_000_000_000),
+                integer(node.path("compileTimeoutSeconds"), "execution.compileTimeoutSeconds", d.compileTimeoutSeconds(),
+                        1, 3600),
+                integer(node.path("buildCacheMb"), "execution.buildCacheMb", d.buildCacheMb(), 0, 1 << 20));
+    }
+
+    private OutputConfig output(JsonNode node) {
+        OutputConfig d = OutputConfig.DEFAULTS;
+        if (node.isMissingNode() || !expectObject(node, "output")) {
+            return d;
+        }
+        knownKeys(node, "output", Set.of("redactSecrets", "maxFiles", "inlineBytesEach", "inlineBytesTotal"));
+        return new OutputConfig(
+                bool(node.path("redactSecrets"), "output.redactSecrets", d.redactSecrets()),
+                integer(node.path("maxFiles"), "output.maxFiles", d.maxFiles(), 0, 10_000),
+                integer(node.path("inlineBytesEach"), "output.inlineBytesEach", (int) d.inlineBytesEach(), 0, 256 << 20),
+                integer(node.path("inlineBytesTotal"), "output.inlineBytesTotal", (int) d.inlineBytesTotal(), 0, 1 << 30));
     }
 
     private AuditConfig audit(JsonNode node) {

@@ -14,11 +14,13 @@ import java.util.Optional;
  *                      (empty: a directory under the system temp dir)
  * @param sandboxUidBase first host uid given to sandboxes when the server runs as root; each
  *                      concurrent execution gets its own uid so per-uid process limits stay exact
+ * @param compileTimeoutSeconds wall-clock time a compiler gets, on top of the run's own time limit
+ * @param buildCacheMb  disk space kept for compiled programs, so repeated programs skip compilation
  */
 public record ExecutionConfig(int maxConcurrent, int queueSize, int maxCodeBytes, int maxInputFilesBytes,
-                              Optional<Path> workRoot, int sandboxUidBase) {
+                              Optional<Path> workRoot, int sandboxUidBase, int compileTimeoutSeconds, int buildCacheMb) {
     public static ExecutionConfig defaults() {
         int cores = Runtime.getRuntime().availableProcessors();
-        return new ExecutionConfig(cores, 16 * cores, 256 * 1024, 8 * 1024 * 1024, Optional.empty(), 61000);
+        return new ExecutionConfig(cores, 16 * cores, 256 * 1024, 8 * 1024 * 1024, Optional.empty(), 61000, 60, 512);
     }
 }

@@ -10,11 +10,15 @@ import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.sandbox.language.AdvisoryScan;
 import dev.mcpsandbox.sandbox.language.CodeError;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.language.Language;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 import dev.mcpsandbox.sandbox.language.RunOptions;
 import dev.mcpsandbox.sandbox.language.SyntaxProblem;
 import dev.mcpsandbox.sandbox.limits.LimitKind;
+import dev.mcpsandbox.sandbox.build.BuildCache;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
+import dev.mcpsandbox.sandbox.output.Harvest;
+import dev.mcpsandbox.sandbox.output.ProducedFile;
 import dev.mcpsandbox.sandbox.output.SecretRedactor;
 import dev.mcpsandbox.sandbox.pool.WarmPool;
 import dev.mcpsandbox.tools.audit.AuditEvent;
@@ -48,6 +52,8 @@ public final class CodeRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CodeRunner.class);
     /** validate_code parses only; it gets tight limits of its own whatever the operator's defaults. */
     private static final ResourceLimits CHECK_LIMITS = new ResourceLimits(15, 256, 16, 65_536, 1, 16, 0);
+    /** A checker may write where a compiler would (javac -d, rustc metadata); nothing of it is read back. */
+    private static final Harvest CHECK_SCRATCH = new Harvest(Language.BUILD_DIR, 0, 0, 0);
 
     private final SandboxBackend backend;
     private final WarmPool warmPool;
@@ -61,10 +67,13 @@ public final class CodeRunner implements AutoCloseable {
     private final Optional<SecretRedactor> redactor;
     private final boolean perUidProcessLimit;
     private final ExecutorService io;
+    private final BuildCache buildCache;
+    private final Compilation compilation;
+    private final Harvest outputFiles;
     private final AtomicLong sequence = new AtomicLong();
 
     private CodeRunner(SandboxBackend backend, ToolLayer tools, LanguageCatalog languages, ServerConfig config,
-                       AuditSink audit, Clock clock, boolean perUidProcessLimit) {
+                       AuditSink audit, Clock clock, boolean perUidProcessLimit, BuildCache buildCache) {
         this.backend = backend;
         this.warmPool = new WarmPool(backend, clock);
         this.tools = tools;
@@ -81,6 +90,10 @@ public final class CodeRunner implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.buildCache = buildCache;
+        this.compilation = new Compilation(backend, buildCache, io, perUidProcessLimit);
+        this.outputFiles = new Harvest("out", config.output().maxFiles(), config.output().inlineBytesEach(),
+                config.output().inlineBytesTotal());
     }
 
     /**
@@ -96,7 +109,14 @@ public final class CodeRunner implements AutoCloseable {
         for (GuestLibraries.GuestFile f : GuestLibraries.files()) {
             backend.installGuestFile(f.relativePath(), f.content(), f.executable());
         }
-        CodeRunner runner = new CodeRunner(backend, tools, languages, config, audit, clock, perUidProcessLimit);
+        BuildCache buildCache;
+        try {
+            buildCache = BuildCache.create((long) config.execution().buildCacheMb() << 20);
+        } catch (java.io.IOException e) {
+            throw new SandboxException("cannot create the build cache directory: " + e.getMessage(), e);
+        }
+        CodeRunner runner = new CodeRunner(backend, tools, languages, config, audit, clock, perUidProcessLimit,
+                buildCache);
         runner.startWarmPools();
         return runner;
     }
@@ -168,6 +188,23 @@ public final class CodeRunner implements AutoCloseable {
             throws SandboxException, InterruptedException {
         DetectedLanguage language = request.language();
         String entry = request.entryFile();
+        List<ProducedFile> program = List.of();
+        Optional<RunReport.CompileReport> compiled = Optional.empty();
+        Optional<List<String>> compileCommand = language.language().compileCommand(language.binary(), entry);
+        if (compileCommand.isPresent()) {
+            ResourceLimits compileLimits = Compilation.limits(request.limits(), language.language().compilerNeeds(),
+                    config.limits().maxima(), config.execution().compileTimeoutSeconds());
+            Compilation.Built built = compilation.build(id, language, compileCommand.get(), entry, request.code(),
+                    compileLimits, context);
+            if (built instanceof Compilation.Rejected rejected) {
+                return compileFailed(id, request, rejected);
+            }
+            Compilation.Ready ready = (Compilation.Ready) built;
+            program = ready.program();
+            compiled = Optional.of(new RunReport.CompileReport(ready.cached(), ready.took()));
+            log.debug("{}: program {} in {} ms", id, ready.cached() ? "from the build cache" : "compiled",
+                    ready.took().toMillis());
+        }
         List<String> command = language.language().runCommand(language.binary(), entry,
                 new RunOptions(request.limits().memoryMb(), request.imageFormat()));
         SandboxSpec spec = SandboxRun.spec(id, language, command, language.language().goLine(), request.limits());
@@ -179,17 +216,19 @@ public final class CodeRunner implements AutoCloseable {
             sandbox = backend.create(spec);
         }
         log.debug("{}: {} sandbox", id, warm ? "pre-started" : "new");
-        SandboxRun.Raw raw = SandboxRun.run(sandbox, spec, entry, request.code(), request.files(), request.stdin(),
-                bridge, context, io, perUidProcessLimit);
+        SandboxRun.Raw raw = SandboxRun.run(sandbox, spec, new SandboxRun.Inputs(entry, request.code(), request.files(),
+                program, request.stdin()), outputFiles, bridge, context, io, perUidProcessLimit);
 
         List<String> redactions = new ArrayList<>();
         CapturedOutput stdout = redact(raw.stdout(), redactions);
         CapturedOutput stderr = redact(raw.stderr(), redactions);
+        Harvest.Result files = redact(raw.produced(), redactions);
         String guestEntry = "/workspace/" + entry;
         Optional<CodeError> error = raw.exitCode().filter(c -> c != 0).isPresent() || raw.stoppedFor().isPresent()
                 ? language.language().runtimeError(stderr.text(), guestEntry) : Optional.empty();
         RunReport report = new RunReport(id, language.id(), stdout, stderr, raw.duration(), error,
-                List.copyOf(new LinkedHashSet<>(redactions)), request.limits(), raw.result(), raw.toolCalls());
+                List.copyOf(new LinkedHashSet<>(redactions)), request.limits(), raw.result(), raw.toolCalls(), compiled,
+                files);
         if (raw.cancelled()) {
             return new ExecutionOutcome.Cancelled(report);
         }
@@ -198,6 +237,48 @@ public final class CodeRunner implements AutoCloseable {
             return new ExecutionOutcome.LimitHit(limit.get(), raw.exitCode(), report);
         }
         return new ExecutionOutcome.Finished(raw.exitCode().orElse(-1), report);
+    }
+
+    /** The compiler refused the code or was stopped: its diagnostics, with the first problem as the error. */
+    private ExecutionOutcome compileFailed(String id, RequestCheck.Admitted request, Compilation.Rejected rejected) {
+        SandboxRun.Raw raw = rejected.raw();
+        DetectedLanguage language = request.language();
+        List<String> redactions = new ArrayList<>();
+        CapturedOutput stdout = redact(raw.stdout(), redactions);
+        CapturedOutput stderr = redact(raw.stderr(), redactions);
+        Optional<LimitKind> limit = raw.stoppedFor().or(() -> limitFromEnding(raw, language, stderr.text(),
+                Optional.empty()));
+        CodeError error;
+        if (limit.isPresent()) {
+            error = new CodeError("compile", "the compiler was stopped: " + limit.get().explanation()
+                    + " (compilers get execution.compileTimeoutSeconds and at least "
+                    + language.language().compilerNeeds().memoryMb() + " MB)", Optional.empty());
+        } else if (raw.exitCode().orElse(-1) == 0) {
+            error = new CodeError("compile", "the compiler left more output than the build cache keeps", Optional.empty());
+        } else {
+            List<SyntaxProblem> problems = language.language().syntaxProblems(stdout.text(), stderr.text(),
+                    "/workspace/" + request.entryFile());
+            error = problems.isEmpty()
+                    ? new CodeError("compile", firstLine(stderr.text().isBlank() ? stdout.text() : stderr.text()),
+                            Optional.empty())
+                    : new CodeError("compile", problems.get(0).message(), problems.get(0).line());
+        }
+        RunReport report = new RunReport(id, language.id(), stdout, stderr, raw.duration(), Optional.of(error),
+                List.copyOf(new LinkedHashSet<>(redactions)), request.limits(), Optional.empty(), List.of(),
+                Optional.of(new RunReport.CompileReport(false, rejected.took())), Harvest.Result.NONE);
+        if (raw.cancelled()) {
+            return new ExecutionOutcome.Cancelled(report);
+        }
+        if (limit.isPresent()) {
+            return new ExecutionOutcome.LimitHit(limit.get(), raw.exitCode(), report);
+        }
+        return new ExecutionOutcome.Finished(raw.exitCode().orElse(-1), report);
+    }
+
+    private static String firstLine(String text) {
+        String stripped = text.strip();
+        int newline = stripped.indexOf('\n');
+        return newline < 0 ? stripped : stripped.substring(0, newline);
     }
 
     /**
@@ -237,15 +318,19 @@ public final class CodeRunner implements AutoCloseable {
         List<AdvisoryScan.Finding> findings = AdvisoryScan.scan(language.id(), code);
         String entry = language.entryFile(code);
         List<String> command = language.language().checkCommand(language.binary(), entry);
-        SandboxSpec spec = SandboxRun.spec(id, language, command, GoLine.LAUNCHER, CHECK_LIMITS);
+        SandboxSpec spec = language.compiled()
+                ? SandboxRun.spec(id, language, command, GoLine.LAUNCHER, Compilation.limits(CHECK_LIMITS,
+                        language.language().compilerNeeds(), config.limits().maxima(), CHECK_LIMITS.timeoutSeconds()),
+                        language.language().compilerNeeds().addressSpaceMb())
+                : SandboxRun.spec(id, language, command, GoLine.LAUNCHER, CHECK_LIMITS);
         try {
             Optional<Admission.Slot> slot = admission.enter();
             if (slot.isEmpty()) {
                 throw new IllegalStateException("the server is busy; retry in a few seconds");
             }
             try (Admission.Slot held = slot.get()) {
-                SandboxRun.Raw raw = SandboxRun.run(backend.create(spec), spec, entry, code, Map.of(), new byte[0],
-                        SandboxRun.BridgeOpener.NONE, CallContext.detached(), io, perUidProcessLimit);
+                SandboxRun.Raw raw = SandboxRun.run(backend.create(spec), spec, SandboxRun.Inputs.source(entry, code),
+                        CHECK_SCRATCH, SandboxRun.BridgeOpener.NONE, CallContext.detached(), io, perUidProcessLimit);
                 if (raw.stoppedFor().isPresent()) {
                     return new ValidationReport(false, List.of(new SyntaxProblem(Optional.empty(), Optional.empty(),
                             "the checker was stopped: " + raw.stoppedFor().get().explanation())), findings);
@@ -263,6 +348,26 @@ public final class CodeRunner implements AutoCloseable {
             log.error("{}: sandbox failure during validation", id, e);
             throw new IllegalStateException("the sandbox could not check the code: " + e.getMessage());
         }
+    }
+
+    /** Text files the code wrote pass the same redactor as its stdout; pictures and binaries are left as they are. */
+    private Harvest.Result redact(Harvest.Result produced, List<String> kinds) {
+        if (redactor.isEmpty() || produced.files().isEmpty()) {
+            return produced;
+        }
+        List<ProducedFile> files = new ArrayList<>();
+        for (ProducedFile f : produced.files()) {
+            if (f.content().isPresent() && f.isText() && !f.isImage()) {
+                SecretRedactor.Redacted r = redactor.get().redact(new String(f.content().get(), StandardCharsets.UTF_8));
+                kinds.addAll(r.kinds());
+                if (r.changed()) {
+                    byte[] text = r.text().getBytes(StandardCharsets.UTF_8);
+                    f = new ProducedFile(f.path(), f.mimeType(), text.length, f.executable(), Optional.of(text));
+                }
+            }
+            files.add(f);
+        }
+        return new Harvest.Result(files, produced.omitted());
     }
 
     private CapturedOutput redact(CapturedOutput output, List<String> kinds) {
@@ -354,5 +459,6 @@ public final class CodeRunner implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         backend.close();
+        buildCache.close();
     }
 }

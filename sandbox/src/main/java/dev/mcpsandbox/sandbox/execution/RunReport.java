@@ -4,6 +4,7 @@ import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.language.CodeError;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
+import dev.mcpsandbox.sandbox.output.Harvest;
 import dev.mcpsandbox.tools.bridge.ToolCallRecord;
 
 import java.time.Duration;
@@ -16,12 +17,19 @@ import java.util.Optional;
  * @param redactions kinds of secrets removed from stdout/stderr (empty when nothing was redacted)
  * @param result     the value the code handed back through the bridge ({@code tools.result})
  * @param toolCalls  every call the code made through the bridge, allowed or refused
+ * @param compile    how a compiled language's program was obtained; empty for languages that run their source
+ * @param files      what the code left under {@code out/}
  */
 public record RunReport(String executionId, String language, CapturedOutput stdout, CapturedOutput stderr,
                         Duration duration, Optional<CodeError> error, List<String> redactions,
-                        ResourceLimits limits, Optional<JsonNode> result, List<ToolCallRecord> toolCalls) {
+                        ResourceLimits limits, Optional<JsonNode> result, List<ToolCallRecord> toolCalls,
+                        Optional<CompileReport> compile, Harvest.Result files) {
     public RunReport {
         redactions = List.copyOf(redactions);
         toolCalls = List.copyOf(toolCalls);
+    }
+
+    /** @param cached true when the program came from the build cache and no compiler ran */
+    public record CompileReport(boolean cached, Duration duration) {
     }
 }

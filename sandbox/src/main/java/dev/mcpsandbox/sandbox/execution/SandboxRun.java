@@ -8,8 +8,11 @@ import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.language.Language;
 import dev.mcpsandbox.sandbox.limits.LimitKind;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
+import dev.mcpsandbox.sandbox.output.Harvest;
+import dev.mcpsandbox.sandbox.output.ProducedFile;
 import dev.mcpsandbox.sandbox.output.OutputCapture;
 import dev.mcpsandbox.tools.bridge.BridgeSession;
 import dev.mcpsandbox.tools.bridge.ToolCallRecord;
@@ -44,7 +47,18 @@ final class SandboxRun {
     /** What the run produced; {@code stoppedFor} is set when we killed it for a limit. */
     record Raw(Optional<Integer> exitCode, Optional<LimitKind> stoppedFor, boolean cancelled, CapturedOutput stdout,
                CapturedOutput stderr, Duration duration, Sandbox.EndSignals signals, Optional<JsonNode> result,
-               List<ToolCallRecord> toolCalls, boolean toolCallLimitHit) {
+               List<ToolCallRecord> toolCalls, boolean toolCallLimitHit, Harvest.Result produced) {
+    }
+
+    /**
+     * What goes into the work directory before the go line.
+     *
+     * @param program a compiled program's files, placed under {@link Language#BUILD_DIR} with their modes
+     */
+    record Inputs(String entryFile, String code, Map<String, byte[]> files, List<ProducedFile> program, byte[] stdin) {
+        static Inputs source(String entryFile, String code) {
+            return new Inputs(entryFile, code, Map.of(), List.of(), new byte[0]);
+        }
     }
 
     /** Opens the tool bridge of a run at a host socket path inside its sandbox; empty for runs without one. */
@@ -61,6 +75,12 @@ final class SandboxRun {
     /** @param goLine who waits for the go line (see {@link GoLine}) */
     static SandboxSpec spec(String executionId, DetectedLanguage language, List<String> command,
                             GoLine goLine, ResourceLimits limits) {
+        return spec(executionId, language, command, goLine, limits, language.language().addressSpaceMb(limits.memoryMb()));
+    }
+
+    /** @param addressSpaceMb per-process virtual memory (compilers need their own, see CompilerNeeds) */
+    static SandboxSpec spec(String executionId, DetectedLanguage language, List<String> command,
+                            GoLine goLine, ResourceLimits limits, long addressSpaceMb) {
         List<String> readOnly = new ArrayList<>(language.extraReadOnlyPaths());
         Map<String, String> env = Map.of(
                 "PATH", "/opt/mcp-sandbox/bin:/usr/local/bin:/usr/bin:/bin",
@@ -71,24 +91,31 @@ final class SandboxRun {
                 // glibc reserves 64 MiB of address space per thread arena; under the address-space rlimit that
                 // leaves room for only a dozen threads. Two arenas cost little speed and allow many threads.
                 "MALLOC_ARENA_MAX", "2");
-        return new SandboxSpec(executionId, command, readOnly, env, limits,
-                language.language().addressSpaceMb(limits.memoryMb()), goLine);
+        return new SandboxSpec(executionId, command, readOnly, env, limits, addressSpaceMb, goLine);
     }
 
     /**
      * @param sandbox a fresh sandbox made from {@code spec}, pre-started or just created; this run is its only use
      * @param spec    the plan it was made from, with this run's limits
      */
-    static Raw run(Sandbox sandbox, SandboxSpec spec, String entryFile, String code, Map<String, byte[]> files,
-                   byte[] stdin, BridgeOpener bridgeOpener, CallContext context, Executor io,
-                   boolean perUidProcessLimit) throws SandboxException, InterruptedException {
+    static Raw run(Sandbox sandbox, SandboxSpec spec, Inputs inputs, Harvest harvest, BridgeOpener bridgeOpener,
+                   CallContext context, Executor io, boolean perUidProcessLimit)
+            throws SandboxException, InterruptedException {
         Cancellation cancellation = context.cancellation();
         ResourceLimits limits = spec.limits();
         Optional<BridgeSession> bridge = Optional.empty();
         try {
-            place(sandbox, entryFile, code.getBytes(StandardCharsets.UTF_8));
-            for (Map.Entry<String, byte[]> f : files.entrySet()) {
-                place(sandbox, f.getKey(), f.getValue());
+            place(sandbox, inputs.entryFile(), inputs.code().getBytes(StandardCharsets.UTF_8), false);
+            for (Map.Entry<String, byte[]> f : inputs.files().entrySet()) {
+                place(sandbox, f.getKey(), f.getValue(), false);
+            }
+            for (ProducedFile f : inputs.program()) {
+                place(sandbox, Language.BUILD_DIR + "/" + f.path(), f.content().orElseThrow(), f.executable());
+            }
+            try {
+                sandbox.createDirectory(harvest.directory());
+            } catch (IOException e) {
+                throw new SandboxException("cannot create " + harvest.directory() + "/ in the sandbox", e);
             }
             try {
                 bridge = bridgeOpener.open(sandbox.bridgeDir().resolve(BRIDGE_SOCKET));
@@ -108,7 +135,7 @@ final class SandboxRun {
                     OPEN_FILES, spec.addressSpaceMb() * 1024L * 1024L, perUidProcessLimit ? limits.processes() : 0);
             long started = System.nanoTime();
             try {
-                sandbox.begin(runLimits, stdin);
+                sandbox.begin(runLimits, inputs.stdin());
             } catch (IOException e) {
                 // The launcher died before reading its go line; what it printed says why.
                 sandbox.kill();
@@ -153,9 +180,11 @@ final class SandboxRun {
                 exit = Optional.empty();
             }
             bridge.ifPresent(BridgeSession::close);
+            // Every process of the sandbox has ended, so nothing can swap a file while it is read.
+            Harvest.Result produced = harvest.collect(sandbox.workDir());
             return new Raw(exit, Optional.ofNullable(stoppedFor.get()), cancelled, stdout, stderr, duration, signals,
                     bridge.flatMap(BridgeSession::result), bridge.map(BridgeSession::toolCalls).orElse(List.of()),
-                    bridge.map(BridgeSession::callLimitHit).orElse(false));
+                    bridge.map(BridgeSession::callLimitHit).orElse(false), produced);
         } finally {
             bridge.ifPresent(BridgeSession::close);
             sandbox.kill();
@@ -164,9 +193,10 @@ final class SandboxRun {
     }
 
     /** The message names the file as the caller gave it, never the host path behind it. */
-    private static void place(Sandbox sandbox, String name, byte[] content) throws SandboxException {
+    private static void place(Sandbox sandbox, String name, byte[] content, boolean executable)
+            throws SandboxException {
         try {
-            sandbox.writeFile(name, content);
+            sandbox.writeFile(name, content, executable);
         } catch (IOException e) {
             throw new SandboxException("cannot write input file \"" + name + "\" into the sandbox ("
                     + e.getClass().getSimpleName() + ")", e);

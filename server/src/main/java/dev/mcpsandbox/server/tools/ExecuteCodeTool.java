@@ -78,6 +78,10 @@ public final class ExecuteCodeTool {
         List<Object> limitValues = new ArrayList<>(LIMIT_WIRE_NAMES);
         limitValues.add(null);
         limitHit.put("enum", limitValues);
+        Map<String, Object> compile = Schemas.nullable("object", "Compiled languages: whether the program came from"
+                + " the build cache, and how long compiling (or the cache lookup) took.");
+        compile.put("properties", Schemas.props("cached", Schemas.type("boolean", ""),
+                "durationMs", Schemas.type("integer", "")));
         Map<String, Object> output = Schemas.object(Schemas.props(
                 "exitCode", Schemas.nullable("integer", "Null when the run was killed."),
                 "stdout", Schemas.type("string", ""),
@@ -93,8 +97,13 @@ public final class ExecuteCodeTool {
                         "durationMs", Schemas.type("integer", ""), "error", Schemas.nullable("string", "")),
                         List.of("tool", "ok")), "Tool calls the code made."),
                 "files", Schemas.arrayOf(Schemas.object(Schemas.props(
-                        "path", Schemas.type("string", ""), "mimeType", Schemas.type("string", ""),
-                        "bytes", Schemas.type("integer", "")), List.of("path")), "Files the code produced."),
+                        "path", Schemas.type("string", "Relative to /workspace, e.g. out/chart.png."),
+                        "mimeType", Schemas.type("string", ""),
+                        "bytes", Schemas.type("integer", ""),
+                        "returned", Schemas.type("boolean", "True when the file is in the result's content (as an"
+                                + " image or an embedded resource); false when it was over the size cap.")),
+                        List.of("path")), "Files the code wrote under out/ in its work directory."),
+                "compile", compile,
                 "error", error,
                 "redacted", Schemas.arrayOf(Schemas.type("string", ""),
                         "Kinds of secrets removed from stdout/stderr before they were returned."),
@@ -107,7 +116,9 @@ public final class ExecuteCodeTool {
                 .description("Run a program in a fresh, isolated sandbox and return its output. Languages: " + ids
                         + ". No network; the work directory /workspace (and /tmp) is private and discarded afterwards. "
                         + "Default limits: " + d.timeoutSeconds() + " s, " + d.memoryMb() + " MB memory, "
-                        + d.processes() + " processes, " + d.outputBytes() + " bytes of output. Check code first with"
+                        + d.processes() + " processes, " + d.outputBytes() + " bytes of output. Files the code writes under"
+                        + " out/ come back (images as image content). Compiled languages are compiled first (cached"
+                        + " by content). Check code first with"
                         + " validate_code if unsure; list_languages shows versions and limits.")
                 .annotations(new ToolAnnotations("Execute code in a sandbox", false, false, false, false, false))
                 .outputSchema(output)

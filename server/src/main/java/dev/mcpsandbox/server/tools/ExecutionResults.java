@@ -7,7 +7,18 @@ import dev.mcpsandbox.sandbox.limits.LimitKind;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpsandbox.tools.bridge.ToolCallRecord;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema.BlobResourceContents;
+import io.modelcontextprotocol.spec.McpSchema.Content;
+import io.modelcontextprotocol.spec.McpSchema.EmbeddedResource;
+import io.modelcontextprotocol.spec.McpSchema.ImageContent;
 import io.modelcontextprotocol.spec.McpSchema.TextContent;
+import io.modelcontextprotocol.spec.McpSchema.TextResourceContents;
+import dev.mcpsandbox.sandbox.output.ProducedFile;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,7 +72,9 @@ final class ExecutionResults {
         s.put("durationMs", report.duration().toMillis());
         s.put("result", report.result().map(v -> JSON.convertValue(v, Object.class)).orElse(null));
         s.put("toolCalls", report.toolCalls().stream().map(ExecutionResults::toolCallJson).toList());
-        s.put("files", List.of());
+        s.put("files", report.files().files().stream().map(ExecutionResults::fileJson).toList());
+        s.put("compile", report.compile().map(c -> Map.of("cached", c.cached(), "durationMs", c.duration().toMillis()))
+                .orElse(null));
         s.put("error", error.map(ExecutionResults::errorJson).orElse(null));
         s.put("redacted", report.redactions());
         s.put("executionId", report.executionId());
@@ -86,8 +99,22 @@ final class ExecutionResults {
         if (!report.redactions().isEmpty()) {
             text.append("[secrets redacted from the output: ").append(String.join(", ", report.redactions())).append("]\n");
         }
+        report.compile().ifPresent(c -> text.append(c.cached() ? "[program from the build cache]\n"
+                : "[compiled in " + c.duration().toMillis() + " ms]\n"));
+        List<Content> content = new ArrayList<>();
+        content.add(new TextContent(""));
+        for (ProducedFile f : report.files().files()) {
+            text.append("file out/").append(f.path()).append(" (").append(f.mimeType()).append(", ").append(f.bytes())
+                    .append(" bytes").append(f.content().isPresent() ? "" : ", over the size cap: not returned")
+                    .append(")\n");
+            f.content().ifPresent(bytes -> content.add(fileContent(report.executionId(), f, bytes)));
+        }
+        if (report.files().omitted() > 0) {
+            text.append(report.files().omitted()).append(" more files under out/ not listed\n");
+        }
+        content.set(0, new TextContent(text.toString().stripTrailing()));
         return CallToolResult.builder()
-                .content(List.of(new TextContent(text.toString().stripTrailing())))
+                .content(content)
                 .structuredContent(s)
                 .isError(isError)
                 .build();
@@ -116,6 +143,41 @@ final class ExecutionResults {
         return text.length() <= max ? text : text.substring(0, max) + "…";
     }
 
+    private static Map<String, Object> fileJson(ProducedFile f) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("path", "out/" + f.path());
+        m.put("mimeType", f.mimeType());
+        m.put("bytes", f.bytes());
+        m.put("returned", f.content().isPresent());
+        return m;
+    }
+
+    /** Pictures as image content, other files as embedded resources (text when they are UTF-8 text). */
+    private static Content fileContent(String executionId, ProducedFile f, byte[] bytes) {
+        if (f.isImage()) {
+            return new ImageContent(null, Base64.getEncoder().encodeToString(bytes), f.mimeType());
+        }
+        String uri = "mcp-sandbox://executions/" + executionId + "/out/" + java.util.Arrays.stream(f.path().split("/"))
+                .map(segment -> URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20"))
+                .collect(java.util.stream.Collectors.joining("/"));
+        if (f.isText()) {
+            Optional<String> text = utf8(bytes);
+            if (text.isPresent()) {
+                return new EmbeddedResource(null, new TextResourceContents(uri, f.mimeType(), text.get()));
+            }
+        }
+        return new EmbeddedResource(null, new BlobResourceContents(uri, f.mimeType(),
+                Base64.getEncoder().encodeToString(bytes)));
+    }
+
+    private static Optional<String> utf8(byte[] bytes) {
+        try {
+            return Optional.of(StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString());
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return Optional.empty();
+        }
+    }
+
     private static Map<String, Object> errorJson(CodeError e) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("type", e.type());
@@ -138,6 +200,7 @@ final class ExecutionResults {
         s.put("result", null);
         s.put("toolCalls", List.of());
         s.put("files", List.of());
+        s.put("compile", null);
         s.put("error", errorJson(new CodeError(type, message, Optional.empty())));
         return CallToolResult.builder()
                 .content(List.of(new TextContent("not run: " + message)))

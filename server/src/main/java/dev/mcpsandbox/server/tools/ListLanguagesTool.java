@@ -31,7 +31,9 @@ public final class ListLanguagesTool {
                 "id", Schemas.type("string", "Pass this as execute_code's language."),
                 "name", Schemas.type("string", ""), "version", Schemas.type("string", ""),
                 "extension", Schemas.type("string", ""),
-                "aliases", Schemas.arrayOf(Schemas.type("string", ""), "")), List.of("id", "version", "extension"));
+                "aliases", Schemas.arrayOf(Schemas.type("string", ""), ""),
+                "compiled", Schemas.type("boolean", "Compiled before it runs; repeated programs come from the build"
+                        + " cache.")), List.of("id", "version", "extension"));
         Map<String, Object> missing = Schemas.object(Schemas.props(
                 "id", Schemas.type("string", ""), "reason", Schemas.type("string", "")), List.of("id", "reason"));
         Map<String, Object> output = Schemas.object(Schemas.props(
@@ -71,6 +73,7 @@ public final class ListLanguagesTool {
         m.put("version", d.version());
         m.put("extension", d.language().extension());
         m.put("aliases", d.language().aliases());
+        m.put("compiled", d.compiled());
         return m;
     }
 

@@ -74,34 +74,50 @@ class HttpLifecycleIT {
         }
     }
 
+    /**
+     * Three calls sent at once over raw HTTP: with a cap of two, exactly one is refused with 429 and the two others
+     * run to the end. (The earlier form probed with a third request while two SDK calls started, and failed when
+     * the probe took a slot before the second call: that call was refused and the probe then kept getting 200.)
+     */
     @Test
     void tooManyConcurrentRequests_429() throws Exception {
         try (HttpServerProcess server = HttpServerProcess.start(Map.of(), "--http", "127.0.0.1:0",
-                "--max-concurrent-requests", "2");
-             McpSyncClient a = server.streamableClient(Optional.empty());
-             McpSyncClient b = server.streamableClient(Optional.empty())) {
-            ExecutorService pool = Executors.newFixedThreadPool(2);
+                "--max-concurrent-requests", "2")) {
+            HttpResponse<String> init = HttpTransportIT.post(server.uri("/mcp"), HttpTransportIT.INITIALIZE, Map.of());
+            assertThat(init.statusCode()).isEqualTo(200);
+            Map<String, String> session = Map.of("Mcp-Session-Id",
+                    init.headers().firstValue("Mcp-Session-Id").orElseThrow());
+            assertThat(HttpTransportIT.post(server.uri("/mcp"),
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", session).statusCode())
+                    .isEqualTo(202);
+            ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
-                CompletableFuture<Map<String, Object>> first = CompletableFuture.supplyAsync(
-                        () -> HttpTransportIT.execute(a, "import time; time.sleep(5); print('a')"), pool);
-                CompletableFuture<Map<String, Object>> second = CompletableFuture.supplyAsync(
-                        () -> HttpTransportIT.execute(b, "import time; time.sleep(5); print('b')"), pool);
-                // Both calls hold a request slot while they run; a third request then is refused. (Polling /metrics
-                // would itself be refused here: every request from this address counts.)
-                HttpResponse<String> third = null;
-                while (!(first.isDone() && second.isDone())) {
-                    third = HttpTransportIT.post(server.uri("/mcp"), HttpTransportIT.INITIALIZE, Map.of());
-                    if (third.statusCode() == 429) {
-                        break;
-                    }
-                    Thread.sleep(100);
+                List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+                for (int i = 1; i <= 3; i++) {
+                    String call = "{\"jsonrpc\":\"2.0\",\"id\":" + (10 + i) + ",\"method\":\"tools/call\",\"params\":"
+                            + "{\"name\":\"execute_code\",\"arguments\":{\"language\":\"python\",\"code\":"
+                            + "\"import time; time.sleep(4); print('slept-" + i + "')\"}}}";
+                    calls.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return HttpTransportIT.post(server.uri("/mcp"), call, session);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }, pool));
                 }
-                assertThat(third).as("a request was made while both ran").isNotNull();
-                assertThat(third.statusCode()).isEqualTo(429);
-                assertThat(third.headers().firstValue("Retry-After")).isPresent();
-                assertThat(third.body()).contains("too many concurrent requests");
-                assertThat(first.get(60, TimeUnit.SECONDS).get("stdout")).isEqualTo("a\n");
-                assertThat(second.get(60, TimeUnit.SECONDS).get("stdout")).isEqualTo("b\n");
+                List<HttpResponse<String>> answers = new ArrayList<>();
+                for (CompletableFuture<HttpResponse<String>> call : calls) {
+                    answers.add(call.get(60, TimeUnit.SECONDS));
+                }
+                List<HttpResponse<String>> refused = answers.stream().filter(r -> r.statusCode() == 429).toList();
+                List<HttpResponse<String>> ran = answers.stream().filter(r -> r.statusCode() == 200).toList();
+                assertThat(refused).as("statuses %s", answers.stream().map(HttpResponse::statusCode).toList()).hasSize(1);
+                assertThat(ran).hasSize(2);
+                assertThat(refused.get(0).headers().firstValue("Retry-After")).isPresent();
+                assertThat(refused.get(0).body()).contains("too many concurrent requests");
+                for (HttpResponse<String> r : ran) {
+                    assertThat(r.body()).containsPattern("slept-[123]");
+                }
             } finally {
                 pool.shutdownNow();
             }

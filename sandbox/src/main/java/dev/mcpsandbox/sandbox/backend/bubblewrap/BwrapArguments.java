@@ -1,5 +1,6 @@
 package dev.mcpsandbox.sandbox.backend.bubblewrap;
 
+import dev.mcpsandbox.sandbox.backend.HostConfigFiles;
 import dev.mcpsandbox.sandbox.backend.GoLine;
 import dev.mcpsandbox.sandbox.backend.RunLimits;
 
@@ -82,7 +83,7 @@ final class BwrapArguments {
                 add("--ro-bind", host.toString(), "/" + top);
             }
         }
-        for (String etc : List.of("/etc/alternatives", "/etc/ld.so.cache", "/etc/localtime")) {
+        for (String etc : HostConfigFiles.PATHS) {
             if (Files.exists(Path.of(etc))) {
                 add("--ro-bind", etc, etc);
             }
