@@ -162,4 +162,19 @@ class NativeLanguagesIT {
         assertThat(((Map<String, Object>) result.structuredContent()).get("valid")).as(SandboxServer.text(result))
                 .isEqualTo(true);
     }
+
+    @Test
+    void missingToolchain_isListedWithItsInstallCommand_andExecuteCodeSaysSo() {
+        try (SandboxServer withoutRust = SandboxServer.start(
+                "{\"languages\": {\"rust\": {\"command\": [\"/nonexistent/rustc\"]}}}", Map.of())) {
+            Map<String, Object> listing = (Map<String, Object>) withoutRust.call("list_languages", Map.of())
+                    .structuredContent();
+            List<Map<String, Object>> unavailable = (List<Map<String, Object>>) listing.get("unavailable");
+            assertThat(unavailable).filteredOn(m -> "rust".equals(m.get("id"))).singleElement()
+                    .satisfies(m -> assertThat((String) m.get("reason")).contains("apt-get install rustc"));
+            CallToolResult result = withoutRust.call("execute_code", Map.of("language", "rust", "code", "fn main() {}\n"));
+            assertThat(result.isError()).isTrue();
+            assertThat(SandboxServer.text(result)).contains("apt-get install rustc");
+        }
+    }
 }
