@@ -28,15 +28,21 @@ import java.util.stream.Collectors;
 public final class LanguageCatalog {
     private static final Logger log = LoggerFactory.getLogger(LanguageCatalog.class);
     private static final List<Language> KNOWN = List.of(new PythonLanguage(), new JavaScriptLanguage(), new BashLanguage(),
+            new GoLanguage(), new RustLanguage(), new GccLanguage(GccLanguage.Dialect.C),
+            new GccLanguage(GccLanguage.Dialect.CPP),
             new SqlLanguage(), new GraphvizLanguage(), new MermaidLanguage());
-    private static final Map<String, String> INSTALL_HINTS = Map.of(
-            "python", "apt-get install python3",
-            "javascript", "apt-get install nodejs",
-            "bash", "apt-get install bash",
-            "sql", "apt-get install python3 (its sqlite3 module runs the SQL)",
-            "graphviz", "apt-get install graphviz fonts-liberation",
-            "mermaid", "apt-get install nodejs chromium fonts-liberation && PUPPETEER_SKIP_DOWNLOAD=1 npm install -g"
-                    + " --prefix /usr/local @mermaid-js/mermaid-cli@11.12.0");
+    private static final Map<String, String> INSTALL_HINTS = Map.ofEntries(
+            Map.entry("python", "apt-get install python3"),
+            Map.entry("javascript", "apt-get install nodejs"),
+            Map.entry("bash", "apt-get install bash"),
+            Map.entry("go", "apt-get install golang-go gcc"),
+            Map.entry("rust", "apt-get install rustc"),
+            Map.entry("c", "apt-get install gcc libc6-dev"),
+            Map.entry("cpp", "apt-get install g++"),
+            Map.entry("sql", "apt-get install python3 (its sqlite3 module runs the SQL)"),
+            Map.entry("graphviz", "apt-get install graphviz fonts-liberation"),
+            Map.entry("mermaid", "apt-get install nodejs chromium fonts-liberation && PUPPETEER_SKIP_DOWNLOAD=1 npm install -g"
+                    + " --prefix /usr/local @mermaid-js/mermaid-cli@11.12.0"));
 
     private final Map<String, DetectedLanguage> available;
     private final List<MissingLanguage> missing;
