@@ -123,8 +123,10 @@ public final class CodeRunner implements AutoCloseable {
 
     /** Pre-starts sandboxes for the configured languages with the operator's default limits. */
     private void startWarmPools() {
-        ResourceLimits defaults = config.limits().defaults();
         for (DetectedLanguage language : languages.available()) {
+            // What a request that asks for nothing gets: the defaults, raised to the language's own needs.
+            ResourceLimits defaults = RequestCheck.raisedToNeeds(config.limits().defaults(),
+                    language.language().runNeeds(), config.limits().maxima());
             int size = config.pool().sizes().getOrDefault(language.id(), 0);
             List<String> command = language.language().runCommand(language.binary(), language.entryFile(""),
                     RunOptions.withMemory(defaults.memoryMb()));

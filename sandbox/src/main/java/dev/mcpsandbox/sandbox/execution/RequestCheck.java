@@ -5,6 +5,7 @@ import dev.mcpsandbox.config.LimitsConfig;
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
 import dev.mcpsandbox.sandbox.language.Language;
+import dev.mcpsandbox.sandbox.language.RunNeeds;
 import dev.mcpsandbox.sandbox.language.RunOptions;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 
@@ -68,7 +69,8 @@ final class RequestCheck {
         }
         request.stdin().ifPresent(s -> checkText("stdin", s, problems));
         Map<String, byte[]> files = files(request.files(), language.get().entryFile(request.code()), problems);
-        ResourceLimits effective = limits(request.requestedLimits(), problems);
+        ResourceLimits effective = raisedToNeeds(limits(request.requestedLimits(), problems),
+                language.get().language().runNeeds(), limits.maxima());
         String imageFormat = request.imageFormat().map(f -> f.strip().toLowerCase(java.util.Locale.ROOT))
                 .orElse(RunOptions.PNG);
         if (!imageFormat.equals(RunOptions.PNG) && !imageFormat.equals(RunOptions.SVG)) {
@@ -180,6 +182,24 @@ final class RequestCheck {
             }
         });
         return b.toString();
+    }
+
+    /** A language whose run drives a large program (a browser) gets at least what it needs, within the maxima. */
+    static ResourceLimits raisedToNeeds(ResourceLimits effective, Optional<RunNeeds> needs, ResourceLimits max) {
+        if (needs.isEmpty()) {
+            return effective;
+        }
+        ResourceLimits raised = effective;
+        if (raised.memoryMb() < needs.get().memoryMb()) {
+            raised = raised.with(ResourceLimits.Key.MEMORY_MB, Math.min(needs.get().memoryMb(), max.memoryMb()));
+        }
+        if (raised.processes() < needs.get().processes()) {
+            raised = raised.with(ResourceLimits.Key.PROCESSES, Math.min(needs.get().processes(), max.processes()));
+        }
+        if (raised.fileSizeMb() < needs.get().fileSizeMb()) {
+            raised = raised.with(ResourceLimits.Key.FILE_SIZE_MB, Math.min(needs.get().fileSizeMb(), max.fileSizeMb()));
+        }
+        return raised;
     }
 
     private ResourceLimits limits(Map<ResourceLimits.Key, Long> requested, List<String> problems) {

@@ -81,6 +81,22 @@ public interface Language {
         return CompilerNeeds.MODEST;
     }
 
+    /**
+     * The least a run needs whatever the request asked for (a headless browser's threads and memory); the
+     * operator's maxima still cap it. Empty: the request's limits as they are.
+     */
+    default Optional<RunNeeds> runNeeds() {
+        return Optional.empty();
+    }
+
+    /**
+     * Host files besides the binary without which the language cannot run (a renderer's script, the browser
+     * it drives). Detection reports the language missing, with its install hint, when one is absent.
+     */
+    default List<String> requiredFiles() {
+        return List.of();
+    }
+
     /** Who waits for the go line when {@link #runCommand} runs, so how much can be started ahead of demand. */
     default GoLine goLine() {
         return GoLine.LAUNCHER;

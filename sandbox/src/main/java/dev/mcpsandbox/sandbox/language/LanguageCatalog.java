@@ -29,14 +29,26 @@ import java.util.stream.Collectors;
 public final class LanguageCatalog {
     private static final Logger log = LoggerFactory.getLogger(LanguageCatalog.class);
     private static final List<Language> KNOWN = List.of(new PythonLanguage(), new JavaScriptLanguage(), new BashLanguage(),
+            new GoLanguage(), new RustLanguage(), new GccLanguage(GccLanguage.Dialect.C),
+            new GccLanguage(GccLanguage.Dialect.CPP),
+            new SqlLanguage(), new GraphvizLanguage(), new MermaidLanguage(),
             new JavaLanguage(), new TypeScriptLanguage(), new RubyLanguage());
-    private static final Map<String, String> INSTALL_HINTS = Map.of(
-            "python", "apt-get install python3",
-            "javascript", "apt-get install nodejs",
-            "bash", "apt-get install bash",
-            "java", "apt-get install openjdk-17-jdk-headless",
-            "typescript", "apt-get install nodejs npm && npm install -g --prefix /usr/local typescript@7.0.2 @types/node@20",
-            "ruby", "apt-get install ruby");
+    private static final Map<String, String> INSTALL_HINTS = Map.ofEntries(
+            Map.entry("python", "apt-get install python3"),
+            Map.entry("javascript", "apt-get install nodejs"),
+            Map.entry("bash", "apt-get install bash"),
+            Map.entry("go", "apt-get install golang-go gcc"),
+            Map.entry("rust", "apt-get install rustc"),
+            Map.entry("c", "apt-get install gcc libc6-dev"),
+            Map.entry("cpp", "apt-get install g++"),
+            Map.entry("sql", "apt-get install python3 (its sqlite3 module runs the SQL)"),
+            Map.entry("graphviz", "apt-get install graphviz fonts-liberation"),
+            Map.entry("mermaid", "apt-get install nodejs chromium fonts-liberation && PUPPETEER_SKIP_DOWNLOAD=1 npm install -g"
+                    + " --prefix /usr/local @mermaid-js/mermaid-cli@11.12.0"),
+            Map.entry("java", "apt-get install openjdk-17-jdk-headless"),
+            Map.entry("typescript", "apt-get install nodejs npm && npm install -g --prefix /usr/local typescript@7.0.2"
+                    + " @types/node@20"),
+            Map.entry("ruby", "apt-get install ruby"));
 
     private final Map<String, DetectedLanguage> available;
     private final List<MissingLanguage> missing;
@@ -100,6 +112,7 @@ public final class LanguageCatalog {
             try {
                 Path real = path.toRealPath();
                 refuseScripts(real);
+                requireFiles(language);
                 Optional<String> missingCompanion = language.missingCompanion(real.toString());
                 if (missingCompanion.isPresent()) {
                     throw new IOException(missingCompanion.get());
@@ -119,6 +132,16 @@ public final class LanguageCatalog {
         String hint = INSTALL_HINTS.getOrDefault(language.id(), "install it");
         throw new IOException("no " + language.displayName() + " runtime found (looked for "
                 + String.join(", ", candidates) + "); install it with: " + hint);
+    }
+
+    /** The files besides the binary that the language cannot run without; a missing one says how to install it. */
+    private static void requireFiles(Language language) throws IOException {
+        for (String file : language.requiredFiles()) {
+            if (!Files.exists(Path.of(file))) {
+                throw new IOException(language.displayName() + " needs " + file + ", which is missing; install it with: "
+                        + INSTALL_HINTS.getOrDefault(language.id(), "install it"));
+            }
+        }
     }
 
     private static void refuseScripts(Path binary) throws IOException {

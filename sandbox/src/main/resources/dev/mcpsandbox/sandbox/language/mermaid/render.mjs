@@ -1,0 +1,158 @@
+// Renders a Mermaid diagram inside the sandbox (installed at /opt/mcp-sandbox/mermaid/render.mjs).
+//
+//   render.mjs SOURCE FORMAT     draws SOURCE into out/diagram.FORMAT (png or svg) with mermaid-cli's Chromium
+//   render.mjs --check SOURCE    parses SOURCE without a browser; prints a JSON list of {line, column, message}
+//
+// Chromium runs with --no-sandbox: its own sandbox needs user namespaces, which our sandbox (bubblewrap with
+// --disable-userns and a seccomp filter denying unshare) does not allow; our sandbox is the boundary. It talks
+// to puppeteer over a pipe, not a TCP port (the seccomp filter refuses every socket but AF_UNIX), and it has
+// no network at all. When drawing fails, the diagram is parsed again here (Mermaid's parser runs in plain
+// Node once DOMPurify, which needs a DOM, is stubbed) to name the line of the user's file: Mermaid numbers
+// lines after dropping front matter, directives and comments, so its numbers are mapped back.
+import { readFileSync } from 'node:fs';
+import { register } from 'node:module';
+
+// Node's module loader reads a graph's files all at once; Mermaid's (hundreds of files) would pass the
+// sandbox's open-file limit, so at most 32 are read at a time.
+register('data:text/javascript,' + encodeURIComponent(`
+  let active = 0;
+  const waiting = [];
+  export async function load(url, context, nextLoad) {
+    if (active >= 32) await new Promise((go) => waiting.push(go));
+    active++;
+    try {
+      return await nextLoad(url, context);
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  }
+`));
+
+const CLI = '/usr/local/lib/node_modules/@mermaid-js/mermaid-cli';
+const MODULES = CLI + '/node_modules/';
+const PUPPETEER = '/opt/mcp-sandbox/mermaid/puppeteer.json';
+
+const frontMatterRegex = /^([^\S\n\r]*)-{3}\s*[\n\r](.*?)[\n\r]\1-{3}\s*[\n\r]+/s;
+const directiveRegex = /%{2}{\s*(?:(\w+)\s*:|(\w+))\s*(?:(\w+)|((?:(?!}%{2}).|\r?\n)*))?\s*(?:}%{2})?/gi;
+
+/** The text Mermaid's parsers see (mermaid's preprocessDiagram, as far as line numbers go). */
+function preprocessed(source) {
+  return source.replace(/\r\n?/g, '\n').replace(frontMatterRegex, '').replace(directiveRegex, '')
+    .replace(/^\s*%%(?!{)[^\n]+\n?/gm, '').trimStart();
+}
+
+/** The 1-based line of the user's file that line {@code n} of the preprocessed text came from. */
+export function originalLine(source, n) {
+  const original = source.replace(/\r\n?/g, '\n').split('\n');
+  const seen = preprocessed(source).split('\n');
+  let j = 0;
+  for (let i = 0; i < Math.min(n, seen.length); i++) {
+    const want = seen[i].trim();
+    let k = j;
+    while (k < original.length && !(original[k].trim() === want || (want !== '' && original[k].includes(want)))) {
+      k++;
+    }
+    if (k >= original.length) {
+      return Math.min(original.length, j + (n - i));
+    }
+    if (i === n - 1) {
+      return k + 1;
+    }
+    j = k + 1;
+  }
+  return Math.min(original.length, n);
+}
+
+async function loadMermaid() {
+  const { default: purify } = await import(MODULES + 'dompurify/dist/purify.es.mjs');
+  for (const name of ['addHook', 'removeHook', 'removeHooks', 'removeAllHooks', 'setConfig', 'clearConfig']) {
+    purify[name] ??= () => {};
+  }
+  purify.sanitize ??= (text) => text;
+  const { default: mermaid } = await import(MODULES + 'mermaid/dist/mermaid.core.mjs');
+  return mermaid;
+}
+
+/** What is wrong with the diagram, as [{line, column, message, type}]; empty when it parses. */
+export async function problems(source) {
+  const mermaid = await loadMermaid();
+  try {
+    await mermaid.parse(source);
+    return [];
+  } catch (e) {
+    const message = String(e?.message ?? e);
+    const type = e?.name === 'UnknownDiagramError' ? 'UnknownDiagramError' : 'ParseError';
+    if (e?.name === 'UnknownDiagramError') {
+      return [{ line: originalLine(source, 1), column: null, type,
+        message: 'no diagram type detected: the first line must name one (flowchart TD, sequenceDiagram, classDiagram, ...)' }];
+    }
+    const said = message.match(/line (\d+)(?:, column (\d+))?/);
+    let line = e?.hash?.loc?.first_line ?? (said ? Number(said[1]) : null);
+    let column = null;
+    if (line != null) {
+      const mapped = originalLine(source, line);
+      const seenLine = preprocessed(source).split('\n')[line - 1];
+      const originalText = source.replace(/\r\n?/g, '\n').split('\n')[mapped - 1];
+      if (seenLine === originalText) {
+        column = e?.hash?.loc ? e.hash.loc.first_column + 1 : (said && said[2] ? Number(said[2]) : null);
+      }
+      line = mapped;
+    }
+    const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    let text = lines.length > 1 && /^(Parse|Lexical) error on line/.test(lines[0])
+      ? lines[0].replace(/ on line \d+[:.]?$/, '').replace(/ on line \d+\.?/, '') + ': ' + lines[lines.length - 1]
+      : lines.join(' ');
+    text = text.replace(/^Parsing failed:\s*/, '').replace(/ on line \d+(?:, column \d+)?/, '');
+    return [{ line, column, type, message: text }];
+  }
+}
+
+async function check(path) {
+  const found = await problems(readFileSync(path, 'utf8'));
+  process.stdout.write(JSON.stringify(found.map(({ line, column, message }) => ({ line, column, message }))) + '\n');
+}
+
+async function render(path, format) {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const source = readFileSync(path, 'utf8');
+  // Chromium writes its profile and caches under these; keep them out of the work directory.
+  process.env.XDG_CONFIG_HOME = '/tmp/chromium/config';
+  process.env.XDG_CACHE_HOME = '/tmp/chromium/cache';
+  const { run } = await import(CLI + '/src/index.js');
+  try {
+    await run(path, 'out/diagram.' + format, {
+      puppeteerConfig: JSON.parse(readFileSync(PUPPETEER, 'utf8')),
+      quiet: true,
+      outputFormat: format,
+      parseMMDOptions: {
+        mermaidConfig: { theme: 'default' },
+        backgroundColor: 'white',
+        viewport: { width: 800, height: 600, deviceScaleFactor: 2 },
+      },
+    });
+  } catch (e) {
+    let found = [];
+    try {
+      found = await problems(source);
+    } catch (ignored) {
+      // the parser could not be loaded: report what the renderer said
+    }
+    if (found.length > 0) {
+      const p = found[0];
+      process.stderr.write(`${name}:${p.line ?? ''}${p.line == null ? '' : ':'} ${p.type}: ${p.message}\n`);
+    } else {
+      process.stderr.write(String(e?.stack ?? e) + '\n');
+      const first = String(e?.message ?? e).split('\n')[0];
+      process.stderr.write(`${name}: RenderError: ${first}\n`);
+    }
+    process.exit(1);
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--check') {
+  await check(args[1]);
+} else {
+  await render(args[0], args[1] ?? 'png');
+}

@@ -1,0 +1,3 @@
+#include <nosuch.h>
+
+int main(void) { return 0; }

@@ -1,0 +1,5 @@
+int missing(void);
+
+int main(void) {
+    return missing();
+}

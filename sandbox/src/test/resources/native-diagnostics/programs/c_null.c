@@ -1,0 +1,8 @@
+#include <stdio.h>
+
+int main(void) {
+    int *p = NULL;
+    printf("before\n");
+    fflush(stdout);
+    return *p;
+}

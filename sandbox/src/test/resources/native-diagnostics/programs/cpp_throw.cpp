@@ -1,0 +1,7 @@
+#include <stdexcept>
+#include <vector>
+
+int main() {
+    std::vector<int> v;
+    return v.at(3);
+}

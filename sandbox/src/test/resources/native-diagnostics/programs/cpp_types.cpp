@@ -1,0 +1,7 @@
+#include <string>
+
+int main() {
+    std::string s = 5;
+    undeclared(s);
+    return 0;
+}

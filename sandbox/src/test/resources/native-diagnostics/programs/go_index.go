@@ -1,0 +1,9 @@
+package main
+
+import "fmt"
+
+func main() {
+	var xs []int
+	fmt.Println("before")
+	fmt.Println(xs[3])
+}
