@@ -31,6 +31,19 @@ public final class AdvisoryScan {
     private static final String BASH_COMMAND = "(?:^|[;&|(`{!]|\\b(?:then|do|else|sudo|exec|nohup|xargs|time)\\s)\\s*";
     private static final String BASH_WORD_END = "(?![\\w./-])";
 
+    /** JavaScript's probes; TypeScript compiles to JavaScript and reaches the same modules. */
+    private static final Language JAVASCRIPT = new Language(List.of("//", "/*", "*"), List.of(
+            new Probe(Category.NETWORK, JAVASCRIPT_MODULE
+                    + "(net|http|https|http2|dgram|tls|dns|axios|node-fetch|undici|ws)['\"`]", "loads %s"),
+            new Probe(Category.NETWORK, "(?<![\\w.$])(fetch|XMLHttpRequest|WebSocket|EventSource)\\s*\\(", "calls %s"),
+            new Probe(Category.SUBPROCESS, "\\b(child_process|cluster\\.fork|Bun\\.spawn(?:Sync)?"
+                    + "|Deno\\.(?:Command|run))\\b", "uses %s"),
+            new Probe(Category.ENVIRONMENT, "\\b(process\\.env|Deno\\.env)\\b", "uses %s"),
+            new Probe(Category.DYNAMIC_CODE, "(?<![\\w.$])(eval)\\s*\\(", "calls %s()"),
+            new Probe(Category.DYNAMIC_CODE, "\\bnew\\s+(Function)\\s*\\(", "calls new %s()"),
+            new Probe(Category.DYNAMIC_CODE, JAVASCRIPT_MODULE + "(vm)['\"`]", "loads %s"),
+            new Probe(Category.FILESYSTEM, "['\"`](" + OUTSIDE_WORKSPACE_PATH + ")", "refers to %s")));
+
     private static final Map<String, Language> LANGUAGES = Map.of(
             "python", new Language(List.of("#"), List.of(
                     new Probe(Category.NETWORK, PYTHON_IMPORT + "(socket|ssl|urllib[23]?|requests|httpx|aiohttp"
@@ -46,17 +59,31 @@ public final class AdvisoryScan {
                     new Probe(Category.FILESYSTEM, "[\"'](" + OUTSIDE_WORKSPACE_PATH + ")", "refers to %s"),
                     new Probe(Category.LONG_SLEEP, "\\b((?:time\\.|asyncio\\.)?sleep)\\s*\\(\\s*(?!" + UNDER_A_SECOND
                             + "\\s*\\))", "calls %s"))),
-            "javascript", new Language(List.of("//", "/*", "*"), List.of(
-                    new Probe(Category.NETWORK, JAVASCRIPT_MODULE
-                            + "(net|http|https|http2|dgram|tls|dns|axios|node-fetch|undici|ws)['\"`]", "loads %s"),
-                    new Probe(Category.NETWORK, "(?<![\\w.$])(fetch|XMLHttpRequest|WebSocket|EventSource)\\s*\\(", "calls %s"),
-                    new Probe(Category.SUBPROCESS, "\\b(child_process|cluster\\.fork|Bun\\.spawn(?:Sync)?"
-                            + "|Deno\\.(?:Command|run))\\b", "uses %s"),
-                    new Probe(Category.ENVIRONMENT, "\\b(process\\.env|Deno\\.env)\\b", "uses %s"),
-                    new Probe(Category.DYNAMIC_CODE, "(?<![\\w.$])(eval)\\s*\\(", "calls %s()"),
-                    new Probe(Category.DYNAMIC_CODE, "\\bnew\\s+(Function)\\s*\\(", "calls new %s()"),
-                    new Probe(Category.DYNAMIC_CODE, JAVASCRIPT_MODULE + "(vm)['\"`]", "loads %s"),
-                    new Probe(Category.FILESYSTEM, "['\"`](" + OUTSIDE_WORKSPACE_PATH + ")", "refers to %s"))),
+            "javascript", JAVASCRIPT,
+            "typescript", JAVASCRIPT,
+            "java", new Language(List.of("//", "/*", "*"), List.of(
+                    new Probe(Category.NETWORK, "\\b(java\\.net\\.\\w+|HttpClient|ServerSocket|Socket|URLConnection)\\b",
+                            "uses %s"),
+                    new Probe(Category.SUBPROCESS, "\\b(ProcessBuilder|Runtime\\.getRuntime\\(\\)\\.exec)", "uses %s"),
+                    new Probe(Category.ENVIRONMENT, "\\b(System\\.getenv)\\b", "calls %s"),
+                    new Probe(Category.DYNAMIC_CODE, "\\b(ToolProvider\\.getSystemJavaCompiler|ScriptEngineManager"
+                            + "|URLClassLoader)\\b", "uses %s"),
+                    new Probe(Category.FILESYSTEM, "\"(" + OUTSIDE_WORKSPACE_PATH + ")", "refers to %s"),
+                    // milliseconds: under a second is not worth a warning
+                    new Probe(Category.LONG_SLEEP, "\\b(Thread\\.sleep|TimeUnit\\.\\w+\\.sleep)\\s*\\((?!\\s*[0-9]{1,3}L?\\s*\\))",
+                            "calls %s"))),
+            "ruby", new Language(List.of("#"), List.of(
+                    new Probe(Category.NETWORK, "^\\s*require\\s*\\(?\\s*['\"](socket|net/\\w+|open-uri|httparty|faraday)['\"]",
+                            "requires %s"),
+                    new Probe(Category.NETWORK, "\\b(Net::HTTP|TCPSocket|UDPSocket|URI\\.open)\\b", "uses %s"),
+                    new Probe(Category.SUBPROCESS, "(?<![\\w.:])(system|spawn|fork|IO\\.popen|Open3\\.\\w+)\\b(?!\\s*[=:])",
+                            "calls %s"),
+                    new Probe(Category.SUBPROCESS, "(`|%x)", "runs a command with %s"),
+                    new Probe(Category.ENVIRONMENT, "(?<![\\w:])(ENV)\\s*[\\[.]", "uses %s"),
+                    new Probe(Category.DYNAMIC_CODE, "(?<![\\w.])(eval|instance_eval|class_eval)\\b", "calls %s"),
+                    new Probe(Category.FILESYSTEM, "['\"](" + OUTSIDE_WORKSPACE_PATH + ")", "refers to %s"),
+                    new Probe(Category.LONG_SLEEP, "(?<![\\w.])(sleep)[\\s(]+(?!" + UNDER_A_SECOND + "(?![\\w.]))(?=[0-9])",
+                            "calls %s"))),
             "bash", new Language(List.of("#"), List.of(
                     new Probe(Category.NETWORK, BASH_COMMAND + "(curl|wget|nc|ncat|netcat|ssh|scp|sftp|telnet|ftp|ping"
                             + "|dig|nslookup)" + BASH_WORD_END, "runs %s"),

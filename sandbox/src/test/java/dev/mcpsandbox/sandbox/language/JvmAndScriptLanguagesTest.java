@@ -347,4 +347,47 @@ class JvmAndScriptLanguagesTest {
         assertThat(ruby.parseVersion("ruby 3.1.2p20 (2022-04-12 revision 4491bb740a) [x86_64-linux-gnu]\n"))
                 .isEqualTo("3.1.2p20");
     }
+
+    // ---- advisory findings for validate_code
+
+    private static List<String> categories(String language, String code) {
+        return AdvisoryScan.scan(language, code).stream().map(AdvisoryScan.Finding::category).toList();
+    }
+
+    @Test
+    void advisory_typescriptGetsJavaScriptsProbes() {
+        assertThat(categories("typescript", "import { execFileSync } from 'node:child_process';\nconst k = process.env.KEY;\n"))
+                .containsExactly("subprocess", "environment");
+    }
+
+    @Test
+    void advisory_javaProcessesNetworkAndLongSleeps() {
+        assertThat(categories("java", """
+                var p = new ProcessBuilder("ls").start();
+                var s = new java.net.Socket("example.org", 80);
+                Thread.sleep(5000);
+                Thread.sleep(100);
+                // Thread.sleep(9000) in a comment
+                """)).containsExactly("subprocess", "network", "long_sleep");
+    }
+
+    @Test
+    void advisory_rubyCommandsEnvironmentAndSleeps() {
+        assertThat(categories("ruby", """
+                require 'net/http'
+                out = `ls`
+                system('date')
+                key = ENV['KEY']
+                sleep 0.5
+                sleep 3
+                # system('in a comment')
+                """)).containsExactly("network", "subprocess", "subprocess", "environment", "long_sleep");
+    }
+
+    @Test
+    void advisory_quietOnOrdinaryCode() {
+        assertThat(categories("java", "public class Main { public static void main(String[] a) { System.out.println(1); } }\n"))
+                .isEmpty();
+        assertThat(categories("ruby", "def system_name\n  'x'\nend\nputs [1, 2].sum\n")).isEmpty();
+    }
 }
