@@ -1,7 +1,5 @@
 package dev.mcpsandbox.sandbox.language;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpsandbox.sandbox.backend.GoLine;
 
 import java.util.ArrayList;
@@ -12,7 +10,6 @@ import java.util.regex.Pattern;
 
 /** CPython 3. Runs unbuffered (-u) so output printed before a timeout still reaches the model. */
 final class PythonLanguage implements Language {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern EXCEPTION_LINE = Pattern.compile("^([A-Za-z_][\\w.]*)(?:: (.*))?$");
     /** Compiles without running; prints a JSON list of problems. */
     private static final String CHECKER = """
@@ -173,25 +170,7 @@ final class PythonLanguage implements Language {
 
     @Override
     public List<SyntaxProblem> syntaxProblems(String stdout, String stderr, String entryFile) {
-        List<SyntaxProblem> problems = new ArrayList<>();
-        try {
-            JsonNode list = JSON.readTree(stdout.strip());
-            if (list == null || !list.isArray()) {
-                throw new IllegalArgumentException("no problem list");
-            }
-            for (JsonNode p : list) {
-                problems.add(new SyntaxProblem(optionalInt(p.get("line")), optionalInt(p.get("column")),
-                        p.path("message").asText()));
-            }
-        } catch (Exception e) {
-            problems.add(new SyntaxProblem(Optional.empty(), Optional.empty(),
-                    "the checker failed: " + (stderr.isBlank() ? stdout : stderr).strip()));
-        }
-        return problems;
-    }
-
-    private static Optional<Integer> optionalInt(JsonNode node) {
-        return node == null || !node.isInt() ? Optional.empty() : Optional.of(node.asInt());
+        return ProblemList.parse(stdout, stderr);
     }
 
     @Override
