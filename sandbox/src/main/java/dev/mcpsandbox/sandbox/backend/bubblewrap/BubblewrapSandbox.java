@@ -1,6 +1,8 @@
 package dev.mcpsandbox.sandbox.backend.bubblewrap;
 
+import dev.mcpsandbox.sandbox.backend.Launcher;
 import dev.mcpsandbox.sandbox.backend.RunLimits;
+import dev.mcpsandbox.sandbox.backend.scratch.ScratchSpace;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.limits.Cgroups;
 import org.slf4j.Logger;
@@ -77,9 +79,7 @@ final class BubblewrapSandbox implements Sandbox {
 
     @Override
     public void begin(RunLimits limits, byte[] stdin) throws IOException {
-        String go = limits.cpuSeconds() + " " + Math.max(1, limits.fileSizeBytes() / 512) + " " + limits.openFiles() + " "
-                + Math.max(1, limits.addressSpaceBytes() / 1024) + " "
-                + (limits.processes() > 0 ? Long.toString(limits.processes()) : "-") + "\n";
+        String go = Launcher.goLine(limits);
         OutputStream in = process.getOutputStream();
         in.write(go.getBytes(StandardCharsets.US_ASCII));
         in.flush();
