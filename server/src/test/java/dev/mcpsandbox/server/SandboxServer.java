@@ -53,6 +53,7 @@ public final class SandboxServer implements AutoCloseable {
 
     private static SandboxServer start(String configJson, Map<String, String> env, List<String> prefix) {
         Path jar = prefix.isEmpty() ? jar() : readableByEveryone(jar());
+        configJson = BackendUnderTest.current().applyTo(configJson);
         List<String> args = new ArrayList<>(prefix.isEmpty() ? List.of() : prefix.subList(1, prefix.size()));
         if (!prefix.isEmpty()) {
             args.add(javaBinary());

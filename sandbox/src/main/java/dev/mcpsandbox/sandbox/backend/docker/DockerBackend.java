@@ -228,7 +228,8 @@ public final class DockerBackend implements SandboxBackend {
                 "unprivileged uid " + sandboxUid, enforced, failures);
         expect(status, "CapEff", "0000000000000000", "no capabilities", enforced, failures);
         expect(status, "CapBnd", "0000000000000000", "empty capability bounding set", enforced, failures);
-        expect(status, "Seccomp", "2", "seccomp filter (Docker's default profile)", enforced, failures);
+        expect(status, "Seccomp", "2", gvisor ? "seccomp filter inside gVisor (ptrace, mount, unshare, bpf, keyctl,"
+                + " perf_event_open, io_uring refused)" : "seccomp filter (Docker's default profile)", enforced, failures);
         if (!gvisor) {
             // gVisor's /proc does not show the flag; runsc applies it from the OCI spec all the same.
             expect(status, "NoNewPrivs", "1", "no-new-privileges", enforced, failures);
