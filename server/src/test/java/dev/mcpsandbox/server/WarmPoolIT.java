@@ -123,7 +123,8 @@ class WarmPoolIT {
             try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 2, \"javascript\": 1, \"bash\": 1}}", Map.of())) {
                 pid = ProcessHandle.current().children()
                         .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar")).findFirst().orElseThrow().pid();
-                long deadline = System.nanoTime() + 30_000_000_000L;
+                // gVisor sandboxes take a second or more each to start on a loaded 2-core machine.
+                long deadline = System.nanoTime() + 90_000_000_000L;
                 do {
                     Thread.sleep(200);
                     containers = backend.containersOf(pid);

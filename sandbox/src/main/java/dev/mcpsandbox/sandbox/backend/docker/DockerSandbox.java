@@ -46,6 +46,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class DockerSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(DockerSandbox.class);
     private static final int PIPE_BYTES = 256 * 1024;
+    private static final Duration ENGINE_CALL_LIMIT = Duration.ofSeconds(15);
+    /** Daemon threads, so an engine call that never returns cannot keep the JVM alive. */
+    private static final java.util.concurrent.ExecutorService ENGINE_CALLS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "docker-teardown");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final DockerClient docker;
     private final String name;
@@ -248,14 +255,8 @@ final class DockerSandbox implements Sandbox {
         if (exit.isDone()) {
             return;
         }
-        try {
-            // SIGKILL to the container's init: the PID namespace goes with it, whatever the code forked.
-            docker.killContainerCmd(id).withSignal("KILL").exec();
-        } catch (NotFoundException | ConflictException e) {
-            // already gone, or not running
-        } catch (RuntimeException e) {
-            log.warn("{}: cannot kill container: {}", name, e.getMessage());
-        }
+        // SIGKILL to the container's init: the PID namespace goes with it, whatever the code forked.
+        bounded("kill", () -> docker.killContainerCmd(id).withSignal("KILL").exec());
     }
 
     @Override
@@ -307,12 +308,29 @@ final class DockerSandbox implements Sandbox {
     }
 
     void remove() {
+        bounded("remove", () -> docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec());
+    }
+
+    /**
+     * Runs one engine call of the teardown, giving up after {@link #ENGINE_CALL_LIMIT}: the engine API has no
+     * deadline of its own, and runsc 20221219 has been seen to hang a kill (and with it dockerd's lock on the
+     * container) under load. A server must still finish its runs and exit; what stays behind is removed by the
+     * next start's sweep.
+     */
+    private void bounded(String what, Runnable call) {
+        CompletableFuture<Void> done = CompletableFuture.runAsync(call, ENGINE_CALLS);
         try {
-            docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
-        } catch (NotFoundException e) {
-            // already removed
-        } catch (RuntimeException e) {
-            log.warn("{}: cannot remove container {} (the next server start removes it): {}", name, id, e.getMessage());
+            done.get(ENGINE_CALL_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (!(cause instanceof NotFoundException) && !(cause instanceof ConflictException)) {
+                log.warn("{}: cannot {} container {}: {}", name, what, id, cause.getMessage());
+            }
+        } catch (TimeoutException e) {
+            log.warn("{}: the engine did not {} container {} within {}; the next server start removes it", name, what,
+                    id, ENGINE_CALL_LIMIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
