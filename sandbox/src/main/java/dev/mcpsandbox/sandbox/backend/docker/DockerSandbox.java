@@ -255,8 +255,11 @@ final class DockerSandbox implements Sandbox {
         if (exit.isDone()) {
             return;
         }
-        // SIGKILL to the container's init: the PID namespace goes with it, whatever the code forked.
-        bounded("kill", () -> docker.killContainerCmd(id).withSignal("KILL").exec());
+        // SIGKILL to the container's init: the PID namespace goes with it, whatever the code forked. Sent from
+        // another thread: the engine answers a kill only once the container's output is drained, and the caller
+        // may be the very thread that drains it (the output cap's reader). Callers wait with awaitExit.
+        CompletableFuture.runAsync(() -> bounded("kill", () -> docker.killContainerCmd(id).withSignal("KILL").exec()),
+                ENGINE_CALLS);
     }
 
     @Override
