@@ -72,7 +72,7 @@ public final class ConfigLoader {
             return d;
         }
         knownKeys(root, "", Set.of("mcpServers", "tools", "limits", "backend", "pool", "languages", "execution",
-                "output", "audit", "$schema"));
+                "output", "audit", "docker", "$schema"));
         return new ServerConfig(
                 upstreams(root.path("mcpServers")),
                 toolRules(root.path("tools")),
@@ -82,7 +82,8 @@ public final class ConfigLoader {
                 languages(root.path("languages")),
                 execution(root.path("execution"), d.execution()),
                 output(root.path("output")),
-                audit(root.path("audit")));
+                audit(root.path("audit")),
+                docker(root.path("docker")));
     }
 
     private Map<String, UpstreamServer> upstreams(JsonNode node) {
@@ -335,6 +336,55 @@ public final class ConfigLoader {
                 integer(node.path("maxFiles"), "output.maxFiles", d.maxFiles(), 0, 10_000),
                 integer(node.path("inlineBytesEach"), "output.inlineBytesEach", (int) d.inlineBytesEach(), 0, 256 << 20),
                 integer(node.path("inlineBytesTotal"), "output.inlineBytesTotal", (int) d.inlineBytesTotal(), 0, 1 << 30));
+    }
+
+    /** Image references as Docker accepts them: [registry/]name[:tag][@digest], lower-case name components. */
+    private static final java.util.regex.Pattern IMAGE = java.util.regex.Pattern.compile(
+            "[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+                    + "(?:@sha256:[a-f0-9]{64})?");
+
+    private DockerConfig docker(JsonNode node) {
+        DockerConfig d = DockerConfig.DEFAULTS;
+        if (node.isMissingNode() || !expectObject(node, "docker")) {
+            return d;
+        }
+        knownKeys(node, "docker", Set.of("host", "image", "images", "gvisorRuntime", "cpus"));
+        String host = node.has("host") ? string(node.path("host"), "docker.host", d.host()) : d.host();
+        if (!host.matches("unix:///.+|tcp://[^/]+")) {
+            problem("docker.host", "must be unix:///path/to/docker.sock or tcp://host:port, got \"" + host + "\"");
+        }
+        String image = node.has("image") ? image(node.path("image"), "docker.image", d.image()) : d.image();
+        Map<String, String> images = new LinkedHashMap<>();
+        JsonNode imagesNode = node.path("images");
+        if (!imagesNode.isMissingNode() && expectObject(imagesNode, "docker.images")) {
+            imagesNode.fields().forEachRemaining(e -> images.put(e.getKey(),
+                    image(e.getValue(), "docker.images." + e.getKey(), image)));
+        }
+        String runtime = node.has("gvisorRuntime")
+                ? string(node.path("gvisorRuntime"), "docker.gvisorRuntime", d.gvisorRuntime()) : d.gvisorRuntime();
+        if (!runtime.matches("[A-Za-z0-9_.-]+")) {
+            problem("docker.gvisorRuntime", "must be a runtime name as registered in the engine's daemon.json, got \""
+                    + runtime + "\"");
+        }
+        double cpus = d.cpus();
+        JsonNode cpusNode = node.path("cpus");
+        if (!cpusNode.isMissingNode()) {
+            if (!cpusNode.isNumber() || cpusNode.asDouble() < 0.01 || cpusNode.asDouble() > 1024) {
+                problem("docker.cpus", "must be a number of cores from 0.01 to 1024, got " + cpusNode);
+            } else {
+                cpus = cpusNode.asDouble();
+            }
+        }
+        return new DockerConfig(host, image, images, runtime, cpus);
+    }
+
+    private String image(JsonNode node, String key, String fallback) {
+        String name = string(node, key, fallback);
+        if (!IMAGE.matcher(name).matches()) {
+            problem(key, "not an image reference (name[:tag], lower case), got \"" + name + "\"");
+            return fallback;
+        }
+        return name;
     }
 
     private AuditConfig audit(JsonNode node) {

@@ -5,7 +5,8 @@ import java.util.Map;
 /** The whole configuration, immutable. Every key of the file is optional; see {@link ConfigLoader}. */
 public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConfig tools, LimitsConfig limits,
                            BackendKind backend, PoolConfig pool, Map<String, LanguageConfig> languages,
-                           ExecutionConfig execution, OutputConfig output, AuditConfig audit) {
+                           ExecutionConfig execution, OutputConfig output, AuditConfig audit,
+                           DockerConfig docker) {
     public ServerConfig {
         // Configuration order is kept: start-up logs and discovery list servers as the operator wrote them.
         mcpServers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(mcpServers));
@@ -14,7 +15,8 @@ public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConf
 
     public static ServerConfig defaults() {
         return new ServerConfig(Map.of(), ToolRulesConfig.NOTHING_ALLOWED, LimitsConfig.DEFAULTS, BackendKind.BUBBLEWRAP,
-                PoolConfig.DEFAULTS, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS, AuditConfig.NONE);
+                PoolConfig.DEFAULTS, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS, AuditConfig.NONE,
+                DockerConfig.DEFAULTS);
     }
 
     public LanguageConfig language(String id) {

@@ -55,6 +55,35 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsTheDockerBlockWithPerLanguageImages() throws Exception {
+        ServerConfig config = ConfigLoader.parse("""
+                { "backend": "gvisor",
+                  "docker": { "host": "unix:///run/mcp-sandbox-docker.sock", "image": "mcp-sandbox/runtime:1",
+                              "images": { "python": "registry.local:5000/py/runtime:3.11" },
+                              "gvisorRuntime": "runsc-ptrace", "cpus": 0.5 } }
+                """, "test");
+        assertThat(config.backend()).isEqualTo(BackendKind.GVISOR);
+        assertThat(config.docker().host()).isEqualTo("unix:///run/mcp-sandbox-docker.sock");
+        assertThat(config.docker().imageFor("python")).isEqualTo("registry.local:5000/py/runtime:3.11");
+        assertThat(config.docker().imageFor("bash")).isEqualTo("mcp-sandbox/runtime:1");
+        assertThat(config.docker().gvisorRuntime()).isEqualTo("runsc-ptrace");
+        assertThat(config.docker().cpus()).isEqualTo(0.5);
+        assertThat(ServerConfig.defaults().docker()).isEqualTo(DockerConfig.DEFAULTS);
+    }
+
+    @Test
+    void dockerProblemsNameTheirKeys() {
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                { "docker": { "host": "/var/run/docker.sock", "image": "Bad Image", "images": { "python": 3 },
+                              "gvisorRuntime": "run sc", "cpus": 0, "registry": "x" } }
+                """, "test"))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::keyPath)
+                        .containsExactlyInAnyOrder("docker.host", "docker.image", "docker.images.python",
+                                "docker.gvisorRuntime", "docker.cpus", "docker.registry"));
+    }
+
+    @Test
     void refusesDefaultAboveExplicitMaximum() {
         assertThatThrownBy(() -> ConfigLoader.parse("""
                 { "limits": { "timeoutSeconds": 90, "max": { "timeoutSeconds": 60 } } }

@@ -2,7 +2,9 @@ package dev.mcpsandbox.server;
 
 import dev.mcpsandbox.config.ServerConfig;
 import dev.mcpsandbox.sandbox.backend.BackendHealth;
+import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
+import dev.mcpsandbox.sandbox.backend.docker.DockerBackend;
 import dev.mcpsandbox.sandbox.backend.bubblewrap.BubblewrapBackend;
 import dev.mcpsandbox.sandbox.execution.CodeRunner;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
@@ -58,20 +60,20 @@ public final class ServerAssembly implements AutoCloseable {
     }
 
     public static ServerAssembly assemble(ServerConfig config) throws SandboxException, IOException {
-        BubblewrapBackend backend = BubblewrapBackend.start(config.execution().workRoot(),
-                config.execution().sandboxUidBase());
+        SandboxBackend backend = startBackend(config);
         BackendHealth health = backend.selfCheck();
         if (!health.usable()) {
             backend.close();
-            throw new SandboxException("the bubblewrap backend cannot isolate code here:\n  - "
+            throw new SandboxException("the " + backend.name() + " backend cannot isolate code here:\n  - "
                     + String.join("\n  - ", health.failures()));
         }
         health.enforced().forEach(e -> log.info("isolation: {}", e));
         health.weakened().forEach(w -> log.warn("isolation weakened: {}", w));
-        LanguageCatalog languages = LanguageCatalog.detect(config);
+        LanguageCatalog languages = LanguageCatalog.detect(config).restrictedTo(backend::cannotRun);
         AuditSink audit = config.audit().file().isPresent()
                 ? JsonLinesAuditSink.open(config.audit().file().get()) : AuditSink.NONE;
-        boolean processesByRlimit = health.weakened().stream().anyMatch(w -> w.startsWith("no cgroups"));
+        boolean processesByRlimit = backend.processCapByRlimit()
+                || health.weakened().stream().anyMatch(w -> w.startsWith("no cgroups"));
         ToolLayer toolLayer = ToolLayer.start(config, audit, Clock.systemUTC());
         toolLayer.servers().forEach(s -> log.info("upstream server {}: {} {}", s.server(), s.state(), s.detail()));
         CodeRunner runner = CodeRunner.create(backend, toolLayer, languages, config, audit, Clock.systemUTC(),
@@ -84,6 +86,15 @@ public final class ServerAssembly implements AutoCloseable {
                 new SearchToolsTool(toolLayer).specification());
         return new ServerAssembly(runner, toolLayer, audit, tools, new ToolStubResources(toolLayer).specifications(),
                 inFlight);
+    }
+
+    /** The backend the configuration chose ({@code "backend"}); docker and gvisor share one implementation. */
+    private static SandboxBackend startBackend(ServerConfig config) throws SandboxException {
+        return switch (config.backend()) {
+            case BUBBLEWRAP -> BubblewrapBackend.start(config.execution().workRoot(), config.execution().sandboxUidBase());
+            case DOCKER -> DockerBackend.start(config.docker(), false, config.execution().workRoot());
+            case GVISOR -> DockerBackend.start(config.docker(), true, config.execution().workRoot());
+        };
     }
 
     public List<SyncToolSpecification> tools() {

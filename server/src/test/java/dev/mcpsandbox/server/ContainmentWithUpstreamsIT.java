@@ -130,6 +130,11 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
                     .isGreaterThan(0);
             assertThat(i.path("env").asText()).isEqualTo("/run/mcp/tools.sock");
         }
+        if (BackendUnderTest.current().isGvisor()) {
+            // gVisor numbers inodes per mount itself (both sockets show the same small number); that each run had
+            // its own socket is shown above by the host's two live sockets and each run listing only its own.
+            return;
+        }
         long inodeA = ia.path("inode").asLong();
         long inodeB = ib.path("inode").asLong();
         assertThat(inodeA).as("the two executions' sockets").isNotEqualTo(inodeB);

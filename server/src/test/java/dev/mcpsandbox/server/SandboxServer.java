@@ -25,6 +25,8 @@ import java.util.Map;
  */
 public final class SandboxServer implements AutoCloseable {
     private final McpSyncClient client;
+    /** The server processes this harness started (a container backend's teardown outlasts the client's close). */
+    private List<ProcessHandle> processes = List.of();
     private final List<String> stderr = java.util.Collections.synchronizedList(new ArrayList<>());
 
     private SandboxServer(McpSyncClient client) {
@@ -53,6 +55,7 @@ public final class SandboxServer implements AutoCloseable {
 
     private static SandboxServer start(String configJson, Map<String, String> env, List<String> prefix) {
         Path jar = prefix.isEmpty() ? jar() : readableByEveryone(jar());
+        configJson = BackendUnderTest.current().applyTo(configJson);
         List<String> args = new ArrayList<>(prefix.isEmpty() ? List.of() : prefix.subList(1, prefix.size()));
         if (!prefix.isEmpty()) {
             args.add(javaBinary());
@@ -90,7 +93,9 @@ public final class SandboxServer implements AutoCloseable {
         SandboxServer server = new SandboxServer(client);
         self[0] = server;
         server.stderr.addAll(early);
+        List<Long> before = serverProcesses().stream().map(ProcessHandle::pid).toList();
         client.initialize();
+        server.processes = serverProcesses().stream().filter(p -> !before.contains(p.pid())).toList();
         return server;
     }
 
@@ -157,8 +162,21 @@ public final class SandboxServer implements AutoCloseable {
         return List.copyOf(stderr);
     }
 
+    private static List<ProcessHandle> serverProcesses() {
+        return ProcessHandle.current().children()
+                .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar")).toList();
+    }
+
+    /** Closes the client and waits (up to 60 s) until the server process has exited, so tests never see two. */
     @Override
     public void close() {
         client.closeGracefully();
+        for (ProcessHandle p : processes) {
+            try {
+                p.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // still tearing down: the next test's own checks will say so
+            }
+        }
     }
 }

@@ -115,6 +115,30 @@ class WarmPoolIT {
 
     @Test
     void preStartedSandboxesAreKilledOnShutdown() throws Exception {
+        BackendUnderTest backend = BackendUnderTest.current();
+        if (!backend.isBubblewrap()) {
+            // Containers: the pool's sandboxes are the containers labelled with this server's session.
+            long pid;
+            List<String> containers;
+            try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 2, \"javascript\": 1, \"bash\": 1}}", Map.of())) {
+                pid = ProcessHandle.current().children()
+                        .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar")).findFirst().orElseThrow().pid();
+                // gVisor sandboxes take a second or more each to start on a loaded 2-core machine.
+                long deadline = System.nanoTime() + 90_000_000_000L;
+                do {
+                    Thread.sleep(200);
+                    containers = backend.containersOf(pid);
+                } while (containers.size() < 4 && System.nanoTime() < deadline);
+                assertThat(containers).as("containers of the pool").hasSizeGreaterThanOrEqualTo(4);
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            do {
+                Thread.sleep(100);
+                containers = backend.containersOf(pid);
+            } while (!containers.isEmpty() && System.nanoTime() < deadline);
+            assertThat(containers).as("pooled containers left after shutdown").isEmpty();
+            return;
+        }
         List<Long> before = sandboxProcesses();
         List<Long> pooled;
         try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 2, \"javascript\": 1, \"bash\": 1}}", Map.of())) {

@@ -14,6 +14,23 @@ public interface SandboxBackend extends AutoCloseable {
 
     Sandbox create(SandboxSpec spec) throws SandboxException;
 
+    /**
+     * Called once per language found on the host, at start-up: empty when this backend can run {@code binary}
+     * for {@code languageId}, else why not and how to fix it (e.g. an image without that runtime). A backend
+     * may remember the answer to pick the language's image when it creates sandboxes for that binary.
+     */
+    default java.util.Optional<String> cannotRun(String languageId, String binary) {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * True when no cgroup counts the code's processes exactly, so the process cap must travel on the go line as
+     * RLIMIT_NPROC (each sandbox then has a uid of its own, or a kernel of its own as under gVisor).
+     */
+    default boolean processCapByRlimit() {
+        return false;
+    }
+
     /** Places a file every sandbox sees read-only under /opt/mcp-sandbox (guest libraries, preloads). */
     void installGuestFile(String relativePath, String content, boolean executable) throws SandboxException;
 

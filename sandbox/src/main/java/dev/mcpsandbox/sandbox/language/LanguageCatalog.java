@@ -200,6 +200,25 @@ public final class LanguageCatalog {
         return available.keySet().stream().collect(Collectors.joining(", "));
     }
 
+    /**
+     * This catalog without the languages the chosen backend cannot run (e.g. an image lacking the runtime), which
+     * move to the missing ones with the backend's reason; {@code cannotRun} takes a language id and its binary.
+     */
+    public LanguageCatalog restrictedTo(java.util.function.BiFunction<String, String, Optional<String>> cannotRun) {
+        Map<String, DetectedLanguage> kept = new LinkedHashMap<>();
+        List<MissingLanguage> refused = new ArrayList<>(missing);
+        for (DetectedLanguage d : available.values()) {
+            Optional<String> reason = cannotRun.apply(d.id(), d.binary());
+            if (reason.isPresent()) {
+                refused.add(new MissingLanguage(d.id(), d.language().displayName(), reason.get()));
+                log.warn("language {} unavailable with this backend: {}", d.id(), reason.get());
+            } else {
+                kept.put(d.id(), d);
+            }
+        }
+        return new LanguageCatalog(kept, refused);
+    }
+
     /** Every file the available languages need in the guest directory. */
     public Map<String, String> guestFiles() {
         Map<String, String> files = new LinkedHashMap<>();

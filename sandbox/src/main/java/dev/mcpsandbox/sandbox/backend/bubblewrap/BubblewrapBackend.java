@@ -1,6 +1,9 @@
 package dev.mcpsandbox.sandbox.backend.bubblewrap;
 
 import dev.mcpsandbox.sandbox.backend.BackendHealth;
+import dev.mcpsandbox.sandbox.backend.Launcher;
+import dev.mcpsandbox.sandbox.backend.scratch.RunDirectory;
+import dev.mcpsandbox.sandbox.backend.scratch.ScratchSpace;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
@@ -76,21 +79,13 @@ public final class BubblewrapBackend implements SandboxBackend {
      * @param uidBase   first uid handed to sandboxes when the server runs as root
      */
     public static BubblewrapBackend start(Optional<Path> configuredWorkRoot, int uidBase) throws SandboxException {
-        int ownUid = HostIdentity.effectiveUid();
-        Path workRoot = configuredWorkRoot.orElse(Path.of(System.getProperty("java.io.tmpdir"), "mcp-sandbox-" + ownUid));
+        Path runRoot;
         try {
-            Files.createDirectories(workRoot);
-            // In a shared directory such as /tmp another user could have made this path first (or a symlink).
-            if (Files.isSymbolicLink(workRoot)
-                    || ((Integer) Files.getAttribute(workRoot, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)) != ownUid) {
-                throw new SandboxException(workRoot + " exists but is not a directory owned by this user (uid " + ownUid
-                        + "); remove it or set execution.workRoot");
-            }
-            Files.setPosixFilePermissions(workRoot, PosixFilePermissions.fromString("rwx--x--x"));
-            sweepStaleRunDirectories(workRoot);
-            Path runRoot = workRoot.resolve(Long.toString(ProcessHandle.current().pid()));
-            ScratchSpace.deleteTree(runRoot);
-            Files.createDirectory(runRoot, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+            runRoot = RunDirectory.prepare(configuredWorkRoot);
+        } catch (IOException e) {
+            throw new SandboxException(e.getMessage(), e);
+        }
+        try {
             Optional<Path> seccomp = Optional.empty();
             Optional<SeccompProgram> program = SeccompProgram.forCurrentArchitecture();
             if (program.isPresent()) {
@@ -107,11 +102,11 @@ public final class BubblewrapBackend implements SandboxBackend {
                 return t;
             });
             BubblewrapBackend backend = new BubblewrapBackend(runRoot, seccomp, cgroups, identity,
-                    identity.switchesUid() && canMountTmpfs(runRoot), io);
+                    identity.switchesUid() && RunDirectory.canMountTmpfs(runRoot), io);
             backend.writeStaticFiles();
             return backend;
         } catch (IOException | RuntimeException e) {
-            throw new SandboxException("cannot prepare the bubblewrap backend under " + workRoot + ": " + e.getMessage(), e);
+            throw new SandboxException("cannot prepare the bubblewrap backend under " + runRoot + ": " + e.getMessage(), e);
         }
     }
 
@@ -124,56 +119,6 @@ public final class BubblewrapBackend implements SandboxBackend {
         for (Path p : List.of(passwd, group)) {
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
         }
-    }
-
-    private static boolean canMountTmpfs(Path runRoot) {
-        Path probe = runRoot.resolve("mount-probe");
-        try {
-            Files.createDirectory(probe);
-            ScratchSpace.run(List.of("/bin/mount", "-t", "tmpfs", "-o", "size=1m", "mcp-sandbox", probe.toString()));
-            ScratchSpace.run(List.of("/bin/umount", probe.toString()));
-            return true;
-        } catch (IOException e) {
-            log.info("no per-sandbox disk quota: {}", e.getMessage());
-            return false;
-        } finally {
-            ScratchSpace.deleteTree(probe);
-        }
-    }
-
-    private static void sweepStaleRunDirectories(Path workRoot) throws IOException {
-        try (var dirs = Files.list(workRoot)) {
-            for (Path dir : (Iterable<Path>) dirs::iterator) {
-                String name = dir.getFileName().toString();
-                if (!name.matches("\\d+")) {
-                    continue;
-                }
-                boolean alive = ProcessHandle.of(Long.parseLong(name)).map(ProcessHandle::isAlive).orElse(false);
-                if (!alive) {
-                    unmountBelow(dir);
-                    ScratchSpace.deleteTree(dir);
-                }
-            }
-        }
-    }
-
-    private static void unmountBelow(Path dir) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
-                String[] f = line.split(" ");
-                if (f.length > 1 && f[1].startsWith(dir + "/")) {
-                    ScratchSpace.run(List.of("/bin/umount", "-l", f[1]));
-                }
-            }
-        } catch (IOException e) {
-            log.warn("cannot unmount stale scratch space under {}: {}", dir, e.getMessage());
-        }
-    }
-
-    /** The rlimits a sandbox starts with, for runtimes that cannot lower their own at the go line. */
-    private static dev.mcpsandbox.sandbox.backend.RunLimits creationLimits(SandboxSpec spec) {
-        return new dev.mcpsandbox.sandbox.backend.RunLimits(spec.limits().timeoutSeconds() + 1L,
-                spec.limits().fileSizeMb() * 1024L * 1024L, 256, spec.addressSpaceMb() * 1024L * 1024L, 0);
     }
 
     @Override
@@ -251,7 +196,7 @@ public final class BubblewrapBackend implements SandboxBackend {
             List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", HOST_WRAPPER, "wrapper", argsFile.toString(),
                     seccompFile.orElseThrow(() -> new SandboxException("no seccomp program for this architecture")).toString(),
                     identity.switchesUid() ? Integer.toString(uid) : "", cgroupFiles));
-            command.addAll(BwrapArguments.command(spec.command(), spec.goLine(), creationLimits(spec)));
+            command.addAll(BwrapArguments.command(spec.command(), spec.goLine(), Launcher.creationLimits(spec)));
             ProcessBuilder pb = new ProcessBuilder(command).directory(Path.of("/").toFile());
             // bwrap's own process (the sandbox's PID 1) keeps the environment it was started with, and the
             // code can read it from /proc/1/environ: start it with nothing.

@@ -1,6 +1,9 @@
 package dev.mcpsandbox.sandbox.backend.bubblewrap;
 
+import dev.mcpsandbox.sandbox.backend.Launcher;
 import dev.mcpsandbox.sandbox.backend.RunLimits;
+import dev.mcpsandbox.sandbox.backend.scratch.ScratchSpace;
+import dev.mcpsandbox.sandbox.backend.scratch.WorkFiles;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.limits.Cgroups;
 import org.slf4j.Logger;
@@ -10,11 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -57,47 +56,17 @@ final class BubblewrapSandbox implements Sandbox {
 
     @Override
     public void writeFile(String relativePath, byte[] content, boolean executable) throws IOException {
-        Path target = inside(relativePath);
-        makeDirectories(target.getParent());
-        Files.write(target, content, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        if (executable) {
-            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
-        ScratchSpace.owned(target, uid);
+        new WorkFiles(workDir(), uid).write(relativePath, content, executable);
     }
 
     @Override
     public void createDirectory(String relativePath) throws IOException {
-        makeDirectories(inside(relativePath));
-    }
-
-    private Path inside(String relativePath) throws IOException {
-        Path target = workDir().resolve(relativePath).normalize();
-        if (!target.startsWith(workDir()) || target.equals(workDir())) {
-            throw new IOException("file name escapes the work directory: " + relativePath);
-        }
-        return target;
-    }
-
-    private void makeDirectories(Path directory) throws IOException {
-        if (Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Path dir = workDir();
-        for (Path part : workDir().relativize(directory)) {
-            dir = dir.resolve(part);
-            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createDirectory(dir);
-                ScratchSpace.owned(dir, uid);
-            }
-        }
+        new WorkFiles(workDir(), uid).createDirectory(relativePath);
     }
 
     @Override
     public void begin(RunLimits limits, byte[] stdin) throws IOException {
-        String go = limits.cpuSeconds() + " " + Math.max(1, limits.fileSizeBytes() / 512) + " " + limits.openFiles() + " "
-                + Math.max(1, limits.addressSpaceBytes() / 1024) + " "
-                + (limits.processes() > 0 ? Long.toString(limits.processes()) : "-") + "\n";
+        String go = Launcher.goLine(limits);
         OutputStream in = process.getOutputStream();
         in.write(go.getBytes(StandardCharsets.US_ASCII));
         in.flush();

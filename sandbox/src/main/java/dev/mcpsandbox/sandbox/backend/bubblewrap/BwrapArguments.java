@@ -2,6 +2,7 @@ package dev.mcpsandbox.sandbox.backend.bubblewrap;
 
 import dev.mcpsandbox.sandbox.backend.HostConfigFiles;
 import dev.mcpsandbox.sandbox.backend.GoLine;
+import dev.mcpsandbox.sandbox.backend.Launcher;
 import dev.mcpsandbox.sandbox.backend.RunLimits;
 
 import java.nio.file.Files;
@@ -24,15 +25,8 @@ final class BwrapArguments {
     static final String GUEST = "/opt/mcp-sandbox";
     static final int SANDBOX_UID = 65534;
 
-    /**
-     * Runs inside the sandbox before the code: waits for the go line, applies the run's rlimits (which can
-     * only go down from the creation ceilings), then execs the code. Reading with {@code read} on a pipe
-     * consumes exactly one line, so whatever follows on stdin is the code's own stdin.
-     */
-    static final String LAUNCHER = "IFS=' ' read -r t f n v p || exit 125\n"
-            + "ulimit -c 0 && ulimit -t \"$t\" && ulimit -f \"$f\" && ulimit -n \"$n\" && ulimit -v \"$v\" || exit 125\n"
-            + "if [ \"$p\" != - ]; then ulimit -p \"$p\" || exit 125; fi\n"
-            + "exec \"$@\"\n";
+    /** See {@link Launcher#LAUNCHER}. */
+    static final String LAUNCHER = Launcher.LAUNCHER;
 
     private final List<String> args = new ArrayList<>();
 
@@ -99,26 +93,13 @@ final class BwrapArguments {
         add("--die-with-parent", "--new-session");
     }
 
-    /**
-     * The launcher, then the code's own command, which it execs once the go line arrives; or the command
-     * alone when it reads the go line itself.
-     */
+    /** See {@link Launcher#command}. */
     static List<String> command(List<String> command, GoLine goLine, RunLimits creationLimits) {
-        List<String> all = new ArrayList<>();
-        switch (goLine) {
-            case LAUNCHER -> all.addAll(List.of("/bin/sh", "-c", LAUNCHER, "launcher"));
-            case RUNTIME -> { }
-            case RUNTIME_WITH_CREATION_LIMITS -> all.addAll(List.of("/bin/sh", "-c", CREATION_LIMITS, "launcher",
-                    Long.toString(creationLimits.cpuSeconds()), Long.toString(Math.max(1, creationLimits.fileSizeBytes() / 512)),
-                    Long.toString(creationLimits.openFiles()), Long.toString(Math.max(1, creationLimits.addressSpaceBytes() / 1024))));
-        }
-        all.addAll(command);
-        return List.copyOf(all);
+        return Launcher.command(command, goLine, creationLimits);
     }
 
-    /** For runtimes that wait for the go line but cannot set rlimits: apply the creation-time ones, then exec. */
-    static final String CREATION_LIMITS = "ulimit -c 0 && ulimit -t \"$1\" && ulimit -f \"$2\" && ulimit -n \"$3\""
-            + " && ulimit -v \"$4\" || exit 125\nshift 4\nexec \"$@\"\n";
+    /** See {@link Launcher#CREATION_LIMITS}. */
+    static final String CREATION_LIMITS = Launcher.CREATION_LIMITS;
 
     private void add(String... values) {
         args.addAll(List.of(values));

@@ -1,4 +1,4 @@
-package dev.mcpsandbox.sandbox.backend.bubblewrap;
+package dev.mcpsandbox.sandbox.backend.scratch;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,8 +18,9 @@ import java.util.concurrent.TimeUnit;
  * The private writable space of one sandbox: {@code work} (seen as /workspace) and {@code tmp} (seen as
  * /tmp), both on one size-capped tmpfs when the server may mount one, so a disk fill inside the
  * sandbox ends at its own quota instead of the host's disk; and {@code bridge}, for the tool socket.
+ * Every backend that binds host directories into its sandboxes (bubblewrap, docker) uses the same layout.
  */
-final class ScratchSpace implements AutoCloseable {
+public final class ScratchSpace implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ScratchSpace.class);
 
     private final Path root;
@@ -32,7 +33,7 @@ final class ScratchSpace implements AutoCloseable {
         this.mounted = mounted;
     }
 
-    static ScratchSpace create(Path root, int uid, long diskBytes, boolean mountQuota) throws IOException {
+    public static ScratchSpace create(Path root, int uid, long diskBytes, boolean mountQuota) throws IOException {
         Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
         Path fs = root.resolve("fs");
         Files.createDirectory(fs);
@@ -61,33 +62,33 @@ final class ScratchSpace implements AutoCloseable {
     }
 
     /** Whether this process may hand files to another uid; read once, it cannot change while we run. */
-    private static final boolean ROOT = HostIdentity.effectiveUid() == 0;
+    private static final boolean ROOT = RunDirectory.effectiveUid() == 0;
 
-    static void owned(Path path, int uid) throws IOException {
+    public static void owned(Path path, int uid) throws IOException {
         if (ROOT) {
             Files.setAttribute(path, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
             Files.setAttribute(path, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
         }
     }
 
-    Path workDir() {
+    public Path workDir() {
         return fs.resolve("work");
     }
 
-    Path tmpDir() {
+    public Path tmpDir() {
         return fs.resolve("tmp");
     }
 
-    Path bridgeDir() {
+    public Path bridgeDir() {
         return root.resolve("bridge");
     }
 
-    Path root() {
+    public Path root() {
         return root;
     }
 
     /** True when the quota filesystem has (nearly) no room left: the code filled its disk. */
-    boolean full() {
+    public boolean full() {
         if (!mounted) {
             return false;
         }
@@ -110,7 +111,7 @@ final class ScratchSpace implements AutoCloseable {
         deleteTree(root);
     }
 
-    static void deleteTree(Path dir) {
+    public static void deleteTree(Path dir) {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
@@ -133,7 +134,7 @@ final class ScratchSpace implements AutoCloseable {
         }
     }
 
-    static void run(List<String> command) throws IOException {
+    public static void run(List<String> command) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().clear();
         Process p = pb.start();

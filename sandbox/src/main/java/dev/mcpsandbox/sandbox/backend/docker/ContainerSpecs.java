@@ -1,0 +1,140 @@
+package dev.mcpsandbox.sandbox.backend.docker;
+
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Volume;
+import dev.mcpsandbox.sandbox.backend.Launcher;
+import dev.mcpsandbox.sandbox.backend.SandboxSpec;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Writes one sandbox's container, in named steps and always in this order: image and command, identity,
+ * environment, labels, network, filesystem, privileges, resources, runtime. The one place that turns a
+ * {@link SandboxSpec} into docker-java's create command, so every hardening choice is readable here.
+ */
+final class ContainerSpecs {
+    static final String WORKSPACE = "/workspace";
+    static final String BRIDGE = "/run/mcp";
+    static final String GUEST = "/opt/mcp-sandbox";
+    /** The sandbox user of a root server: the image's "sandbox" entry, and the owner of the files the host places. */
+    static final int SANDBOX_UID = 65534;
+
+    /**
+     * Where the host directories of one sandbox are, and what this container is.
+     *
+     * @param runtime empty: the engine's default (runc); else e.g. "runsc"
+     * @param hostPids the pids cgroup cap; above {@code limits.processes()} for gVisor, whose own helper
+     *                 processes and threads count against it (the code's processes are then capped by
+     *                 RLIMIT_NPROC inside gVisor's kernel)
+     */
+    record Plan(String name, String image, Path workDir, Path tmpDir, Path bridgeDir, Path guestDir,
+                Map<String, String> labels, Optional<String> runtime, long hostPids, double cpus) {
+    }
+
+    private ContainerSpecs() {
+    }
+
+    static CreateContainerCmd apply(CreateContainerCmd cmd, SandboxSpec spec, Plan plan, int uid) {
+        HostConfig host = HostConfig.newHostConfig();
+        cmd.withName(plan.name())
+                .withCmd(Launcher.command(spec.command(), spec.goLine(), Launcher.creationLimits(spec)))
+                .withEntrypoint(List.of())
+                .withWorkingDir(WORKSPACE)
+                .withHostName("sandbox");
+        identity(cmd, uid);
+        environment(cmd, spec.environment());
+        cmd.withLabels(plan.labels());
+        network(cmd, host);
+        filesystem(host, plan, spec.readOnlyPaths());
+        privileges(host, plan.runtime().isPresent());
+        resources(host, spec, plan);
+        plan.runtime().ifPresent(host::withRuntime);
+        // The go line and the code's stdin arrive on the attached stdin; closing it is the code's EOF.
+        cmd.withAttachStdin(true).withAttachStdout(true).withAttachStderr(true)
+                .withStdinOpen(true).withStdInOnce(true).withTty(false);
+        return cmd.withHostConfig(host);
+    }
+
+    private static void identity(CreateContainerCmd cmd, int uid) {
+        cmd.withUser(uid + ":" + uid);
+    }
+
+    private static void environment(CreateContainerCmd cmd, Map<String, String> environment) {
+        // The image's ENV is replaced, not merged: the code sees exactly the spec's variables.
+        List<String> env = new ArrayList<>();
+        new TreeMap<>(environment).forEach((k, v) -> env.add(k + "=" + v));
+        cmd.withEnv(env);
+    }
+
+    private static void network(CreateContainerCmd cmd, HostConfig host) {
+        // No interface but loopback; the container's own loopback is not the host's.
+        cmd.withNetworkDisabled(true);
+        host.withNetworkMode("none");
+    }
+
+    private static void filesystem(HostConfig host, Plan plan, List<String> readOnlyPaths) {
+        List<Bind> binds = new ArrayList<>();
+        binds.add(new Bind(plan.workDir().toString(), new Volume(WORKSPACE), AccessMode.rw));
+        binds.add(new Bind(plan.tmpDir().toString(), new Volume("/tmp"), AccessMode.rw));
+        binds.add(new Bind(plan.bridgeDir().toString(), new Volume(BRIDGE), AccessMode.rw));
+        binds.add(new Bind(plan.guestDir().toString(), new Volume(GUEST), AccessMode.ro));
+        for (String path : readOnlyPaths) {
+            binds.add(new Bind(path, new Volume(path), AccessMode.ro));
+        }
+        // Only the binds above are writable (and they sit on the sandbox's size-capped scratch filesystem).
+        host.withReadonlyRootfs(true).withBinds(binds);
+    }
+
+    /**
+     * The seccomp profile inside gVisor. runsc (20221219) applies a container's profile itself but ignores its
+     * errnoRet, so Docker's default profile turns clone3's ENOSYS into EPERM and glibc cannot start a thread
+     * (Python and Node fail). gVisor's sentry is the boundary here and is itself filtered on the host; inside
+     * it, this profile still refuses what DESIGN.md names as the riskiest calls.
+     */
+    static final String GVISOR_SECCOMP = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":["
+            + "\"ptrace\",\"mount\",\"umount2\",\"unshare\",\"setns\",\"bpf\",\"keyctl\",\"add_key\",\"request_key\","
+            + "\"perf_event_open\",\"io_uring_setup\",\"io_uring_enter\",\"io_uring_register\",\"pivot_root\","
+            + "\"chroot\",\"init_module\",\"finit_module\",\"delete_module\",\"kexec_load\",\"reboot\",\"swapon\","
+            + "\"swapoff\",\"userfaultfd\",\"personality\"],\"action\":\"SCMP_ACT_ERRNO\"}]}";
+
+    private static void privileges(HostConfig host, boolean gvisor) {
+        // runc: Docker's default seccomp profile stays on (we never pass seccomp=unconfined); gVisor: see above.
+        // No capabilities at all, and no way back to any through setuid binaries.
+        host.withCapDrop(Capability.ALL)
+                .withSecurityOpts(gvisor ? List.of("no-new-privileges", "seccomp=" + GVISOR_SECCOMP)
+                        : List.of("no-new-privileges"))
+                .withPrivileged(false)
+                .withIpcMode("private");
+    }
+
+    private static void resources(HostConfig host, SandboxSpec spec, Plan plan) {
+        long memory = spec.limits().memoryMb() * 1024L * 1024L;
+        host.withMemory(memory)
+                .withMemorySwap(memory) // equal to memory: no swap on top
+                .withPidsLimit(plan.hostPids())
+                .withNanoCPUs((long) (plan.cpus() * 1_000_000_000L))
+                .withShmSize(16L * 1024 * 1024)
+                .withOomKillDisable(false)
+                // Hard ceilings for what the launcher's go line may set; it can only lower them further.
+                .withUlimits(List.of(new com.github.dockerjava.api.model.Ulimit("core", 0L, 0L),
+                        new com.github.dockerjava.api.model.Ulimit("nofile", 1024L, 1024L)));
+    }
+
+    static Map<String, String> labels(Session session, String backend, String execution) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(Session.LABEL, session.label());
+        labels.put(Session.BACKEND_LABEL, backend);
+        labels.put(Session.EXECUTION_LABEL, execution);
+        return labels;
+    }
+}

@@ -1,0 +1,215 @@
+package dev.mcpsandbox.server;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What only the container backends promise, checked against the real engine: how each container is hardened,
+ * that a timeout kills its container, that no container outlives a run or a crashed server, and that start-up
+ * says what is wrong with the engine's images. Runs in the docker and gvisor executions (BackendUnderTest).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@SuppressWarnings("unchecked")
+class ContainerBackendIT {
+    private static final String SESSION = "dev.mcpsandbox.session";
+
+    private BackendUnderTest backend;
+    private DockerClient docker;
+
+    @BeforeAll
+    void connect() {
+        backend = BackendUnderTest.current();
+        org.junit.jupiter.api.Assumptions.assumeFalse(backend.isBubblewrap(), "container backends only");
+        String host = backend.dockerHost().orElseThrow();
+        docker = DockerClientImpl.getInstance(new DefaultDockerClientConfig.Builder().withDockerHost(host).build(),
+                new ZerodepDockerHttpClient.Builder().dockerHost(URI.create(host)).build());
+    }
+
+    @AfterAll
+    void disconnect() throws IOException {
+        if (docker != null) {
+            docker.close();
+        }
+    }
+
+    @Test
+    void runsEachExecutionInAHardenedContainer() throws Exception {
+        try (SandboxServer server = SandboxServer.start("{}", Map.of())) {
+            CompletableFuture<Map<String, Object>> running = CompletableFuture.supplyAsync(
+                    () -> server.execute("bash", "sleep 3; echo done"));
+            InspectContainerResponse live = null;
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (live == null && System.nanoTime() < end) {
+                live = labelled().stream().filter(c -> "running".equals(c.getState()))
+                        .map(c -> docker.inspectContainerCmd(c.getId()).exec()).findFirst().orElse(null);
+                Thread.sleep(50);
+            }
+            assertThat(running.get(30, TimeUnit.SECONDS).get("stdout")).isEqualTo("done\n");
+            assertThat(live).as("the execution's container, seen while it ran").isNotNull();
+            HostConfig host = live.getHostConfig();
+            assertThat(host.getNetworkMode()).isEqualTo("none");
+            assertThat(host.getReadonlyRootfs()).isTrue();
+            assertThat(host.getCapDrop()).extracting(Object::toString).contains("ALL");
+            assertThat(host.getSecurityOpts()).contains("no-new-privileges").noneMatch(o -> o.contains("unconfined"));
+            if (backend.isGvisor()) {
+                assertThat(host.getSecurityOpts()).anyMatch(o -> o.startsWith("seccomp=") && o.contains("\"unshare\""));
+            }
+            assertThat(host.getPrivileged()).isFalse();
+            assertThat(host.getMemory()).isEqualTo(512L * 1024 * 1024);
+            assertThat(host.getMemorySwap()).isEqualTo(host.getMemory());
+            assertThat(host.getPidsLimit()).isPositive();
+            assertThat(host.getNanoCPUs()).isPositive();
+            assertThat(live.getConfig().getUser()).isEqualTo("65534:65534");
+            assertThat(host.getRuntime()).isEqualTo(backend.isGvisor() ? "runsc" : "runc");
+            assertThat(live.getConfig().getLabels()).containsKeys(SESSION, "dev.mcpsandbox.execution");
+        }
+        assertNoLabelledContainersWithin(10);
+    }
+
+    @Test
+    void killsContainerOnTimeout() throws Exception {
+        try (SandboxServer server = SandboxServer.start("{}", Map.of())) {
+            long started = System.nanoTime();
+            Map<String, Object> r = server.execute(Map.of("language", "bash", "code", "sleep 600", "timeoutSeconds", 2));
+            assertThat(r.get("limitHit")).isEqualTo("timeout");
+            assertThat(r.get("exitCode")).isNull();
+            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started)).isLessThan(30);
+            // Only the pool's fresh containers may remain, and none of them ran the sleep.
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            List<String> sleeping;
+            do {
+                sleeping = labelled().stream().filter(c -> "running".equals(c.getState()))
+                        .filter(c -> c.getLabels().getOrDefault("dev.mcpsandbox.execution", "").startsWith("x"))
+                        .map(Container::getId).toList();
+                Thread.sleep(100);
+            } while (!sleeping.isEmpty() && System.nanoTime() < end);
+            assertThat(sleeping).as("containers of timed-out executions still running").isEmpty();
+        }
+    }
+
+    @Test
+    void reapsLabelledContainersLeftByACrashedServer() throws Exception {
+        SandboxServer crashed = SandboxServer.start("{\"pool\": {\"python\": 2, \"bash\": 1}}", Map.of());
+        long pid = serverPid();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<Container> left = List.of();
+        while (left.size() < 3 && System.nanoTime() < end) {
+            left = labelled().stream().filter(c -> c.getLabels().get(SESSION).contains("/" + pid + "/")).toList();
+            Thread.sleep(100);
+        }
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        assertThat(ProcessHandle.of(pid).orElseThrow().onExit().get(10, TimeUnit.SECONDS).isAlive()).isFalse();
+        List<Container> orphans = labelled().stream().filter(c -> c.getLabels().get(SESSION).contains("/" + pid + "/"))
+                .toList();
+        assertThat(orphans).as("containers the SIGKILLed server left behind (positive control)").hasSizeGreaterThanOrEqualTo(3);
+        try {
+            crashed.close();
+        } catch (RuntimeException ignored) {
+            // its process is gone
+        }
+        try (SandboxServer next = SandboxServer.start("{}", Map.of())) {
+            List<String> remaining = labelled().stream().map(Container::getId)
+                    .filter(id -> orphans.stream().anyMatch(o -> o.getId().equals(id))).toList();
+            assertThat(remaining).as("containers of the dead server after the next server started").isEmpty();
+        }
+        assertNoLabelledContainersWithin(10);
+    }
+
+    @Test
+    void startUpNamesTheMissingImageAndTheCommandThatBuildsIt() throws Exception {
+        Process p = startJar("{\"docker\": {\"image\": \"mcp-sandbox/absent:none\"}}");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isNotZero();
+        assertThat(out).contains("mcp-sandbox/absent:none").contains("bin/build-images");
+    }
+
+    @Test
+    void listLanguagesDropsALanguageWhoseImageLacksItsRuntime() throws Exception {
+        String image = "mcp-sandbox/no-node:test";
+        importImageWithoutNode(image);
+        try (SandboxServer server = SandboxServer.start(
+                "{\"docker\": {\"images\": {\"javascript\": \"" + image + "\"}}}", Map.of())) {
+            Map<String, Object> r = (Map<String, Object>) server.call("list_languages", Map.of()).structuredContent();
+            assertThat((List<Map<String, Object>>) r.get("languages")).extracting(l -> l.get("id"))
+                    .contains("python", "bash").doesNotContain("javascript");
+            assertThat((List<Map<String, Object>>) r.get("unavailable"))
+                    .anySatisfy(m -> assertThat((String) m.get("reason")).contains(image).contains("bin/build-images"));
+            assertThat(r.get("backend")).isEqualTo(backend.name());
+        } finally {
+            docker.removeImageCmd(image).withForce(true).exec();
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private List<Container> labelled() {
+        return docker.listContainersCmd().withShowAll(true).withLabelFilter(List.of(SESSION)).exec();
+    }
+
+    /** Containers of servers this test started (other servers on the engine are not this test's business). */
+    private void assertNoLabelledContainersWithin(int seconds) throws InterruptedException {
+        String host = java.net.InetAddress.getLoopbackAddress().getHostName();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        List<Container> mine;
+        do {
+            mine = labelled().stream().filter(c -> {
+                String[] owner = c.getLabels().get(SESSION).split("/");
+                return owner.length == 3 && ProcessHandle.of(Long.parseLong(owner[1])).isEmpty();
+            }).toList();
+            Thread.sleep(100);
+        } while (!mine.isEmpty() && System.nanoTime() < end);
+        assertThat(mine).as("containers of servers that have stopped (%s)", host).isEmpty();
+    }
+
+    private static long serverPid() {
+        List<ProcessHandle> servers = ProcessHandle.current().children()
+                .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar")).toList();
+        assertThat(servers).as("server process started by this test").hasSize(1);
+        return servers.get(0).pid();
+    }
+
+    private Process startJar(String configJson) throws IOException {
+        Path config = Files.createTempFile("mcp-sandbox-config", ".json");
+        Files.writeString(config, backend.applyTo(configJson));
+        config.toFile().deleteOnExit();
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                SandboxServer.jar().toString(), "--config", config.toString())
+                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+    }
+
+    /** The runtime image minus node: a container that deletes it, committed (the engine needs no registry). */
+    private void importImageWithoutNode(String image) throws InterruptedException {
+        String id = docker.createContainerCmd("mcp-sandbox/runtime:latest").withUser("0:0")
+                .withCmd("/bin/rm", "/usr/bin/node").withNetworkDisabled(true).exec().getId();
+        try {
+            docker.startContainerCmd(id).exec();
+            assertThat(docker.waitContainerCmd(id).start().awaitStatusCode(30, TimeUnit.SECONDS)).isZero();
+            String[] ref = image.split(":");
+            docker.commitCmd(id).withRepository(ref[0]).withTag(ref[1]).exec();
+        } finally {
+            docker.removeContainerCmd(id).withForce(true).exec();
+        }
+    }
+}
