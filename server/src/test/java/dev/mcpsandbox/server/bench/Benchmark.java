@@ -131,6 +131,70 @@ public final class Benchmark {
 
         bridge();
         buildCache();
+        backends();
+    }
+
+    /**
+     * The three backends side by side: Python start-up, cold and pre-started, and the cost of one syscall
+     * (os.stat) measured inside the sandbox, the latter as a ratio to bubblewrap, whose syscalls go straight
+     * to the host kernel.
+     */
+    private void backends() throws Exception {
+        String host = System.getProperty("bench.dockerHost", "unix:///run/mcp-sandbox-docker.sock");
+        line("## Backends");
+        line("");
+        line("| backend | cold p50 ms | pre-started p50 ms | one `os.stat` µs | `os.stat` / bubblewrap |");
+        line("|---|---:|---:|---:|---:|");
+        String statLoop = "import os, time\nn = 100000\nt = time.perf_counter()\nfor _ in range(n):\n"
+                + "    os.stat('/workspace')\nprint(round((time.perf_counter() - t) / n * 1e6, 3))\n";
+        double bubblewrapStat = 0;
+        int runs = Math.max(10, samples / 3);
+        for (String backend : List.of("bubblewrap", "docker", "gvisor")) {
+            String engine = backend.equals("bubblewrap") ? "" : ", \"docker\": {\"host\": \"" + host + "\"}";
+            if (!backend.equals("bubblewrap") && !Files.exists(Path.of(host.replaceFirst("^unix://", "")))) {
+                line("| " + backend + " | skipped: no Docker engine at " + host + " (`bin/docker-engine start`, then"
+                        + " `bin/build-images`) | | | |");
+                continue;
+            }
+            Stats cold;
+            try (Server server = Server.start(jar, "{\"backend\": \"" + backend + "\", \"pool\": {}" + engine + "}")) {
+                cold = spaced(server, runs, 0);
+            }
+            Stats warm;
+            double stat;
+            try (Server server = Server.start(jar, "{\"backend\": \"" + backend + "\", \"pool\": {\"python\": 2}"
+                    + engine + "}")) {
+                Thread.sleep(3000);
+                warm = spaced(server, runs, backend.equals("gvisor") ? 1000 : 400);
+                Map<String, Object> r = server.execute("python", statLoop, 120);
+                stat = Double.parseDouble(((String) r.get("stdout")).strip());
+            }
+            if (backend.equals("bubblewrap")) {
+                bubblewrapStat = stat;
+            }
+            line(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.2f | %.1f |", backend, cold.p50, warm.p50, stat,
+                    stat / bubblewrapStat));
+        }
+        line("");
+        line("Cold: a sandbox created per call; pre-started: taken from the pool, calls spaced so it refills. Both"
+                + " are `print(6*7)` in Python end to end through the MCP client. `os.stat` is the mean of 100,000"
+                + " calls timed inside the sandbox: the price of gVisor's user-space kernel on syscall-heavy code.");
+        line("");
+    }
+
+    private Stats spaced(Server server, int runs, long pauseMs) throws Exception {
+        List<Double> ms = new ArrayList<>();
+        for (int i = 0; i < runs + 2; i++) {
+            Thread.sleep(pauseMs);
+            long t = System.nanoTime();
+            Map<String, Object> r = server.execute("python", SNIPPET_PY, 60);
+            double took = (System.nanoTime() - t) / 1e6;
+            check("python", "42\n", r);
+            if (i >= 2) {
+                ms.add(took);
+            }
+        }
+        return Stats.of(ms);
     }
 
     /**
