@@ -66,7 +66,14 @@ public final class LanguageCatalog {
     }
 
     public static LanguageCatalog detect(ServerConfig config) {
-        // Each detection starts a process to read a version; run them side by side to keep start-up short.
+        // Each detection starts a process to read a version and mostly waits for it (javac alone takes ~0.4 s),
+        // so every language gets a thread of its own: the common pool has one thread on two cores.
+        java.util.concurrent.ExecutorService detectors = java.util.concurrent.Executors.newFixedThreadPool(KNOWN.size(),
+                r -> {
+                    Thread t = new Thread(r, "language-detection");
+                    t.setDaemon(true);
+                    return t;
+                });
         Map<Language, java.util.concurrent.CompletableFuture<DetectedLanguage>> probes = new LinkedHashMap<>();
         for (Language language : KNOWN) {
             LanguageConfig lc = config.language(language.id());
@@ -77,7 +84,7 @@ public final class LanguageCatalog {
                     } catch (IOException e) {
                         throw new java.util.concurrent.CompletionException(e);
                     }
-                }));
+                }, detectors));
             }
         }
         Map<String, DetectedLanguage> available = new LinkedHashMap<>();
@@ -98,6 +105,7 @@ public final class LanguageCatalog {
                 log.info("language {} unavailable: {}", language.id(), reason);
             }
         }
+        detectors.shutdown();
         return new LanguageCatalog(available, missing);
     }
 
