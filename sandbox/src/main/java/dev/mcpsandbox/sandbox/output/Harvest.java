@@ -56,7 +56,7 @@ public record Harvest(String directory, int maxFiles, long inlineBytesEach, long
     /** @param workDir the sandbox's work directory on the host; its processes must all have ended */
     public Result collect(Path workDir) {
         Path root = workDir.resolve(directory);
-        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+        if (maxFiles == 0 || !Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
             return Result.NONE;
         }
         List<Path> found = new ArrayList<>();

@@ -101,18 +101,19 @@ final class ExecutionResults {
         }
         report.compile().ifPresent(c -> text.append(c.cached() ? "[program from the build cache]\n"
                 : "[compiled in " + c.duration().toMillis() + " ms]\n"));
-        List<Content> content = new ArrayList<>();
-        content.add(new TextContent(""));
+        List<Content> files = new ArrayList<>();
         for (ProducedFile f : report.files().files()) {
             text.append("file out/").append(f.path()).append(" (").append(f.mimeType()).append(", ").append(f.bytes())
                     .append(" bytes").append(f.content().isPresent() ? "" : ", over the size cap: not returned")
                     .append(")\n");
-            f.content().ifPresent(bytes -> content.add(fileContent(report.executionId(), f, bytes)));
+            f.content().ifPresent(bytes -> files.add(fileContent(report.executionId(), f, bytes)));
         }
         if (report.files().omitted() > 0) {
             text.append(report.files().omitted()).append(" more files under out/ not listed\n");
         }
-        content.set(0, new TextContent(text.toString().stripTrailing()));
+        List<Content> content = new ArrayList<>();
+        content.add(new TextContent(text.toString().stripTrailing()));
+        content.addAll(files);
         return CallToolResult.builder()
                 .content(content)
                 .structuredContent(s)

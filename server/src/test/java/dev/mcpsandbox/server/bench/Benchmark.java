@@ -82,13 +82,13 @@ public final class Benchmark {
         try (Server warm = Server.start(jar, "{\"pool\": {\"python\": 2, \"javascript\": 1, \"bash\": 1}}")) {
             Thread.sleep(2000);
             for (String language : List.of("python", "javascript", "bash")) {
-                Stats s = sequential(warm, language, programs.get(language), 150);
+                Stats s = sequential(warm, language, programs.get(language), 150, samples, 5);
                 row("execute_code, warm (pre-started sandbox)", language, s, floors.get(language));
             }
         }
         try (Server cold = Server.start(jar, "{\"pool\": {}}")) {
             for (String language : List.of("python", "javascript", "bash")) {
-                Stats s = sequential(cold, language, programs.get(language), 20);
+                Stats s = sequential(cold, language, programs.get(language), 20, samples, 5);
                 row("execute_code, cold (sandbox created per call)", language, s, floors.get(language));
             }
         }
@@ -158,14 +158,14 @@ public final class Benchmark {
             }
             Stats cold;
             try (Server server = Server.start(jar, "{\"backend\": \"" + backend + "\", \"pool\": {}" + engine + "}")) {
-                cold = spaced(server, runs, 0);
+                cold = sequential(server, "python", SNIPPET_PY, 0, runs, 2);
             }
             Stats warm;
             double stat;
             try (Server server = Server.start(jar, "{\"backend\": \"" + backend + "\", \"pool\": {\"python\": 2}"
                     + engine + "}")) {
                 Thread.sleep(3000);
-                warm = spaced(server, runs, backend.equals("gvisor") ? 1000 : 400);
+                warm = sequential(server, "python", SNIPPET_PY, backend.equals("gvisor") ? 1000 : 400, runs, 2);
                 Map<String, Object> r = server.execute("python", statLoop, 120);
                 stat = Double.parseDouble(((String) r.get("stdout")).strip());
             }
@@ -180,21 +180,6 @@ public final class Benchmark {
                 + " are `print(6*7)` in Python end to end through the MCP client. `os.stat` is the mean of 100,000"
                 + " calls timed inside the sandbox: the price of gVisor's user-space kernel on syscall-heavy code.");
         line("");
-    }
-
-    private Stats spaced(Server server, int runs, long pauseMs) throws Exception {
-        List<Double> ms = new ArrayList<>();
-        for (int i = 0; i < runs + 2; i++) {
-            Thread.sleep(pauseMs);
-            long t = System.nanoTime();
-            Map<String, Object> r = server.execute("python", SNIPPET_PY, 60);
-            double took = (System.nanoTime() - t) / 1e6;
-            check("python", "42\n", r);
-            if (i >= 2) {
-                ms.add(took);
-            }
-        }
-        return Stats.of(ms);
     }
 
     /**
@@ -311,17 +296,17 @@ public final class Benchmark {
         return Stats.of(ms);
     }
 
-    private Stats sequential(Server server, String language, String code, long pauseMs) throws Exception {
+    /** {@code runs} timed calls after {@code warmup} untimed ones, each answer checked to be 42. */
+    private Stats sequential(Server server, String language, String code, long pauseMs, int runs, int warmup)
+            throws Exception {
         List<Double> ms = new ArrayList<>();
-        for (int i = 0; i < samples + 5; i++) {
+        for (int i = 0; i < runs + warmup; i++) {
             Thread.sleep(pauseMs);
             long t = System.nanoTime();
-            Map<String, Object> r = server.execute(language, code, 30);
+            Map<String, Object> r = server.execute(language, code, 60);
             double took = (System.nanoTime() - t) / 1e6;
-            if (!"42\n".equals(r.get("stdout"))) {
-                throw new IllegalStateException(language + " answered " + r);
-            }
-            if (i >= 5) {
+            check(language, "42\n", r);
+            if (i >= warmup) {
                 ms.add(took);
             }
         }

@@ -31,13 +31,7 @@ class JvmAndScriptIT {
 
     @BeforeAll
     void start() throws Exception {
-        Path everything = Path.of(System.getProperty("mcpSandbox.upstreamDir", "/work/main/.ci/upstream/node_modules"),
-                ".bin", "mcp-server-everything");
-        SandboxServer.requireOrSkip(Files.isExecutable(everything),
-                "the pinned upstream MCP servers are not installed (bin/setup --test-deps)");
-        Map<String, Object> config = new LinkedHashMap<>();
-        config.put("mcpServers", Map.of("everything", Map.of("command", everything.toString(), "args", List.of())));
-        config.put("tools", Map.of("allow", List.of("everything.echo")));
+        Map<String, Object> config = EchoUpstream.config();
         // One pre-started sandbox each: the build must be in place before the go line lets the runtime start, and
         // Ruby's interpreter waits for the go line itself.
         config.put("pool", Map.of("typescript", 1, "java", 1, "ruby", 1));

@@ -9,8 +9,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,13 +45,7 @@ class LanguageSuiteIT {
 
     @BeforeAll
     void start() throws Exception {
-        Path everything = Path.of(System.getProperty("mcpSandbox.upstreamDir", "/work/main/.ci/upstream/node_modules"),
-                ".bin", "mcp-server-everything");
-        SandboxServer.requireOrSkip(Files.isExecutable(everything),
-                "the pinned upstream MCP servers are not installed (bin/setup --test-deps)");
-        Map<String, Object> config = new LinkedHashMap<>();
-        config.put("mcpServers", Map.of("everything", Map.of("command", everything.toString(), "args", List.of())));
-        config.put("tools", Map.of("allow", List.of("everything.echo")));
+        Map<String, Object> config = EchoUpstream.config();
         server = SandboxServer.start(JSON.writeValueAsString(config), Map.of());
         CallToolResult languages = server.call("list_languages", Map.of());
         available = (List<Map<String, Object>>) ((Map<String, Object>) languages.structuredContent()).get("languages");

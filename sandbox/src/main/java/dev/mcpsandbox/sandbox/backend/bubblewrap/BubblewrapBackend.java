@@ -1,5 +1,6 @@
 package dev.mcpsandbox.sandbox.backend.bubblewrap;
 
+import dev.mcpsandbox.sandbox.backend.scratch.GuestDirectory;
 import dev.mcpsandbox.sandbox.backend.BackendHealth;
 import dev.mcpsandbox.sandbox.backend.Launcher;
 import dev.mcpsandbox.sandbox.backend.scratch.RunDirectory;
@@ -123,20 +124,7 @@ public final class BubblewrapBackend implements SandboxBackend {
 
     @Override
     public void installGuestFile(String relativePath, String content, boolean executable) throws SandboxException {
-        Path target = guestDir.resolve(relativePath).normalize();
-        if (!target.startsWith(guestDir)) {
-            throw new SandboxException("guest file outside the guest directory: " + relativePath);
-        }
-        try {
-            for (Path dir = target.getParent(); !dir.equals(guestDir); dir = dir.getParent()) {
-                Files.createDirectories(dir);
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
-            Files.writeString(target, content);
-            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
-        } catch (IOException e) {
-            throw new SandboxException("cannot install guest file " + relativePath + ": " + e.getMessage(), e);
-        }
+        GuestDirectory.install(guestDir, relativePath, content, executable);
     }
 
     @Override
@@ -206,7 +194,7 @@ public final class BubblewrapBackend implements SandboxBackend {
             Optional<Cgroups.Group> ownedGroups = groups;
             log.debug("{}: started bwrap pid {} as uid {}", name, process.pid(), uid);
             BubblewrapSandbox[] created = new BubblewrapSandbox[1];
-            created[0] = new BubblewrapSandbox(name, process, owned, ownedGroups, uid, () -> {
+            created[0] = new BubblewrapSandbox(name, process, owned, ownedGroups, () -> {
                 live.remove(created[0]);
                 identity.release(uid);
             }, io);

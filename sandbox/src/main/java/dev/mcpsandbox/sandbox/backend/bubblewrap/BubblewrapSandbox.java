@@ -3,7 +3,6 @@ package dev.mcpsandbox.sandbox.backend.bubblewrap;
 import dev.mcpsandbox.sandbox.backend.Launcher;
 import dev.mcpsandbox.sandbox.backend.RunLimits;
 import dev.mcpsandbox.sandbox.backend.scratch.ScratchSpace;
-import dev.mcpsandbox.sandbox.backend.scratch.WorkFiles;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.limits.Cgroups;
 import org.slf4j.Logger;
@@ -28,14 +27,12 @@ final class BubblewrapSandbox implements Sandbox {
     private final Process process;
     private final ScratchSpace scratch;
     private final Optional<Cgroups.Group> cgroups;
-    private final int uid;
     private final Runnable releaseIdentity;
     private final Executor io;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     BubblewrapSandbox(String name, Process process, ScratchSpace scratch, Optional<Cgroups.Group> cgroups,
-                      int uid, Runnable releaseIdentity, Executor io) {
-        this.uid = uid;
+                      Runnable releaseIdentity, Executor io) {
         this.name = name;
         this.process = process;
         this.scratch = scratch;
@@ -56,12 +53,12 @@ final class BubblewrapSandbox implements Sandbox {
 
     @Override
     public void writeFile(String relativePath, byte[] content, boolean executable) throws IOException {
-        new WorkFiles(workDir(), uid).write(relativePath, content, executable);
+        scratch.files().write(relativePath, content, executable);
     }
 
     @Override
     public void createDirectory(String relativePath) throws IOException {
-        new WorkFiles(workDir(), uid).createDirectory(relativePath);
+        scratch.files().createDirectory(relativePath);
     }
 
     @Override

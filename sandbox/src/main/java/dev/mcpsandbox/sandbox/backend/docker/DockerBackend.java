@@ -1,5 +1,6 @@
 package dev.mcpsandbox.sandbox.backend.docker;
 
+import dev.mcpsandbox.sandbox.backend.scratch.GuestDirectory;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.CreateContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
@@ -303,20 +304,7 @@ public final class DockerBackend implements SandboxBackend {
 
     @Override
     public void installGuestFile(String relativePath, String content, boolean executable) throws SandboxException {
-        Path target = guestDir.resolve(relativePath).normalize();
-        if (!target.startsWith(guestDir)) {
-            throw new SandboxException("guest file outside the guest directory: " + relativePath);
-        }
-        try {
-            for (Path dir = target.getParent(); !dir.equals(guestDir); dir = dir.getParent()) {
-                Files.createDirectories(dir);
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
-            Files.writeString(target, content);
-            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
-        } catch (IOException e) {
-            throw new SandboxException("cannot install guest file " + relativePath + ": " + e.getMessage(), e);
-        }
+        GuestDirectory.install(guestDir, relativePath, content, executable);
     }
 
     @Override
@@ -339,7 +327,7 @@ public final class DockerBackend implements SandboxBackend {
             id = created.getId();
             ScratchSpace owned = scratch;
             DockerSandbox[] sandbox = new DockerSandbox[1];
-            sandbox[0] = new DockerSandbox(docker, name, id, owned, () -> live.remove(sandbox[0]), io, sandboxUid);
+            sandbox[0] = new DockerSandbox(docker, name, id, owned, () -> live.remove(sandbox[0]), io);
             live.add(sandbox[0]);
             if (closed) {
                 // close() ran while this container was being created: it must not outlive the backend.

@@ -13,7 +13,6 @@ import dev.mcpsandbox.sandbox.backend.RunLimits;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.scratch.ScratchSpace;
-import dev.mcpsandbox.sandbox.backend.scratch.WorkFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,11 +66,7 @@ final class DockerSandbox implements Sandbox {
     private ResultCallback.Adapter<Frame> attached;
     private StdinChannel stdin;
 
-    private final int uid;
-
-    DockerSandbox(DockerClient docker, String name, String id, ScratchSpace scratch, Runnable onClose, Executor io,
-                  int uid) {
-        this.uid = uid;
+    DockerSandbox(DockerClient docker, String name, String id, ScratchSpace scratch, Runnable onClose, Executor io) {
         this.docker = docker;
         this.name = name;
         this.id = id;
@@ -184,12 +179,12 @@ final class DockerSandbox implements Sandbox {
 
     @Override
     public void writeFile(String relativePath, byte[] content, boolean executable) throws IOException {
-        new WorkFiles(workDir(), uid).write(relativePath, content, executable);
+        scratch.files().write(relativePath, content, executable);
     }
 
     @Override
     public void createDirectory(String relativePath) throws IOException {
-        new WorkFiles(workDir(), uid).createDirectory(relativePath);
+        scratch.files().createDirectory(relativePath);
     }
 
     @Override

@@ -26,11 +26,13 @@ public final class ScratchSpace implements AutoCloseable {
     private final Path root;
     private final Path fs;
     private final boolean mounted;
+    private final WorkFiles files;
 
-    private ScratchSpace(Path root, Path fs, boolean mounted) {
+    private ScratchSpace(Path root, Path fs, boolean mounted, int uid) {
         this.root = root;
         this.fs = fs;
         this.mounted = mounted;
+        this.files = new WorkFiles(fs.resolve("work"), uid);
     }
 
     public static ScratchSpace create(Path root, int uid, long diskBytes, boolean mountQuota) throws IOException {
@@ -43,7 +45,7 @@ public final class ScratchSpace implements AutoCloseable {
                     + ",nosuid,nodev", "mcp-sandbox", fs.toString()));
             mounted = true;
         }
-        ScratchSpace space = new ScratchSpace(root, fs, mounted);
+        ScratchSpace space = new ScratchSpace(root, fs, mounted, uid);
         try {
             for (Path dir : List.of(space.workDir(), space.tmpDir(), space.bridgeDir())) {
                 Files.createDirectories(dir);
@@ -73,6 +75,11 @@ public final class ScratchSpace implements AutoCloseable {
 
     public Path workDir() {
         return fs.resolve("work");
+    }
+
+    /** Places the host's files in {@link #workDir()}, owned by the sandbox's uid. */
+    public WorkFiles files() {
+        return files;
     }
 
     public Path tmpDir() {
