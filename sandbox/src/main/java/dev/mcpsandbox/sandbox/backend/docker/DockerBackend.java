@@ -39,6 +39,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -50,7 +52,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code gvisor}, the same container runs under runsc, a user-space kernel between the code and the host.
  *
  * <p>Every container carries this server's {@link Session} label; containers of servers that died are
- * removed when a server starts ({@link OrphanSweeper}), and this server removes its own as each run ends.
+ * removed when a server starts and every {@link #SWEEP_PERIOD} after ({@link OrphanSweeper}: a request a dying
+ * server had in flight can still create or leave a container after the next server's first sweep), and this
+ * server removes its own as each run ends.
  */
 public final class DockerBackend implements SandboxBackend {
     private static final Logger log = LoggerFactory.getLogger(DockerBackend.class);
@@ -58,6 +62,7 @@ public final class DockerBackend implements SandboxBackend {
     /** Host tasks gVisor's sentry, gofer and ptrace stubs need besides the code's own (measured: ~3 per process). */
     private static final long GVISOR_PIDS_PER_PROCESS = 4;
     private static final long GVISOR_PIDS_BASE = 128;
+    private static final Duration SWEEP_PERIOD = Duration.ofSeconds(15);
 
     private final DockerClient docker;
     private final java.net.URI engine;
@@ -70,6 +75,7 @@ public final class DockerBackend implements SandboxBackend {
     private final boolean diskQuota;
     private final int sandboxUid;
     private final ExecutorService io;
+    private final ScheduledExecutorService sweeper;
     private final AtomicLong sequence = new AtomicLong();
     private final Set<Sandbox> live = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -89,6 +95,21 @@ public final class DockerBackend implements SandboxBackend {
         this.diskQuota = diskQuota;
         this.sandboxUid = sandboxUid;
         this.io = io;
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "docker-orphan-sweep");
+            t.setDaemon(true);
+            return t;
+        });
+        sweeper.scheduleWithFixedDelay(this::sweepQuietly, SWEEP_PERIOD.toMillis(), SWEEP_PERIOD.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    private void sweepQuietly() {
+        try {
+            OrphanSweeper.sweep(docker, host);
+        } catch (RuntimeException e) {
+            log.debug("no sweep of leftover containers: {}", e.getMessage());
+        }
     }
 
     /**
@@ -368,6 +389,7 @@ public final class DockerBackend implements SandboxBackend {
     @Override
     public void close() {
         closed = true;
+        sweeper.shutdownNow();
         List<Sandbox> all = List.copyOf(live);
         // Removing containers one by one costs a round trip each; do it side by side.
         all.parallelStream().forEach(Sandbox::close);
