@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class CodeRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CodeRunner.class);
     /** validate_code parses only; it gets tight limits of its own whatever the operator's defaults. */
-    private static final ResourceLimits CHECK_LIMITS = new ResourceLimits(15, 256, 16, 65_536, 1, 16, 0);
+    private static final ResourceLimits CHECK_LIMITS = new ResourceLimits(15, 256, 16, 1 << 20, 1, 16, 0);
     /** A checker may write where a compiler would (javac -d, rustc metadata); nothing of it is read back. */
     private static final Harvest CHECK_SCRATCH = new Harvest(Language.BUILD_DIR, 0, 0, 0);
 
@@ -310,6 +310,11 @@ public final class CodeRunner implements AutoCloseable {
         return Optional.empty();
     }
 
+    private static String firstLines(String text, int lines) {
+        return text.strip().lines().limit(lines).map(l -> l.length() > 300 ? l.substring(0, 300) + "…" : l)
+                .collect(java.util.stream.Collectors.joining("\n"));
+    }
+
     public ValidationReport validate(String languageId, String code) {
         String id = nextId();
         RequestCheck.Verdict verdict = requestCheck.check(ExecutionRequest.of(languageId, code), false);
@@ -333,14 +338,20 @@ public final class CodeRunner implements AutoCloseable {
             try (Admission.Slot held = slot.get()) {
                 SandboxRun.Raw raw = SandboxRun.run(backend.create(spec), spec, SandboxRun.Inputs.source(entry, code),
                         CHECK_SCRATCH, SandboxRun.BridgeOpener.NONE, CallContext.detached(), io, perUidProcessLimit);
-                if (raw.stoppedFor().isPresent()) {
-                    return new ValidationReport(false, List.of(new SyntaxProblem(Optional.empty(), Optional.empty(),
-                            "the checker was stopped: " + raw.stoppedFor().get().explanation())), findings);
-                }
                 List<SyntaxProblem> errors = raw.exitCode().orElse(1) == 0 && language.id().equals("python")
                         || raw.exitCode().orElse(1) == 0 && raw.stderr().text().isBlank()
                         ? language.language().syntaxProblems(raw.stdout().text(), "", "/workspace/" + entry)
                         : language.language().syntaxProblems(raw.stdout().text(), raw.stderr().text(), "/workspace/" + entry);
+                if (raw.stoppedFor().isPresent() && (errors.isEmpty() || raw.stoppedFor().get() != LimitKind.OUTPUT)) {
+                    // A checker that was cut short proves nothing either way; what it printed first says why.
+                    log.warn("{}: {} checker stopped ({}); it printed: {}", id, language.id(),
+                            raw.stoppedFor().get().wireName(), firstLines(raw.stderr().text() + raw.stdout().text(), 20));
+                    String printed = firstLines(raw.stderr().text(), 3);
+                    return new ValidationReport(false, List.of(new SyntaxProblem(Optional.empty(), Optional.empty(),
+                            "the checker was stopped: " + raw.stoppedFor().get().explanation()
+                                    + (printed.isEmpty() ? "" : "; it printed: " + printed))), findings);
+                }
+                // Diagnostics past the output cap are dropped; the first ones, which the cap keeps, matter most.
                 return new ValidationReport(errors.isEmpty(), errors, findings);
             }
         } catch (InterruptedException e) {

@@ -27,8 +27,12 @@ final class TypeScriptLanguage implements Language {
     private static final List<String> NODE_CANDIDATES = List.of("/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs");
     private static final Pattern DIAGNOSTIC = Pattern.compile("^(.+?)\\((\\d+),(\\d+)\\): error (TS\\d+: .*)$");
     private static final Pattern GLOBAL_DIAGNOSTIC = Pattern.compile("^error (TS\\d+: .*)$");
-    /** tsc on hello world with @types/node: ~72 MB resident, 7 threads, needs about 800 MB of address space (Go). */
-    private static final CompilerNeeds NEEDS = new CompilerNeeds(512, 32, 1536);
+    /**
+     * tsc on hello world with @types/node: ~72 MB resident, 7 threads, needs about 800 MB of address space (Go).
+     * Under gVisor its file reads block longer, so the Go runtime starts more threads: 33 seen on a loaded host,
+     * where a cap of 32 made it die with "failed to create new OS thread".
+     */
+    private static final CompilerNeeds NEEDS = new CompilerNeeds(512, 96, 1536);
 
     private final JavaScriptLanguage javascript = new JavaScriptLanguage();
 

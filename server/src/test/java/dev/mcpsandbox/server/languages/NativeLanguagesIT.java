@@ -164,6 +164,18 @@ class NativeLanguagesIT {
     }
 
     @Test
+    void cWithMoreErrorsThanTheCheckerMayPrint_isReportedInvalidWithItsFirstErrors() {
+        SandboxServer.requireOrSkip(available.contains("c"), "c is not installed here");
+        // 30,000 errors of ~100 bytes each (message, source line, caret): past the checker's 1 MiB output cap.
+        String code = "int f0(void) { return 0; }\n" + "}\n".repeat(30_000);
+        CallToolResult result = server.call("validate_code", Map.of("language", "c", "code", code));
+        Map<String, Object> report = (Map<String, Object>) result.structuredContent();
+        assertThat(report.get("valid")).as(SandboxServer.text(result)).isEqualTo(false);
+        List<Map<String, Object>> errors = (List<Map<String, Object>>) report.get("errors");
+        assertThat(errors.get(0).get("line")).as("errors %s", errors.get(0)).isEqualTo(2);
+    }
+
+    @Test
     void missingToolchain_isListedWithItsInstallCommand_andExecuteCodeSaysSo() {
         try (SandboxServer withoutRust = SandboxServer.start(
                 "{\"languages\": {\"rust\": {\"command\": [\"/nonexistent/rustc\"]}}}", Map.of())) {
