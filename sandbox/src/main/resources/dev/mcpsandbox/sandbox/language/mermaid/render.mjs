@@ -9,7 +9,7 @@
 // no network at all. When drawing fails, the diagram is parsed again here (Mermaid's parser runs in plain
 // Node once DOMPurify, which needs a DOM, is stubbed) to name the line of the user's file: Mermaid numbers
 // lines after dropping front matter, directives and comments, so its numbers are mapped back.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { register } from 'node:module';
 
 // Node's module loader reads a graph's files all at once; Mermaid's (hundreds of files) would pass the
@@ -113,24 +113,39 @@ async function check(path) {
   process.stdout.write(JSON.stringify(found.map(({ line, column, message }) => ({ line, column, message }))) + '\n');
 }
 
+/**
+ * The browser as renderMermaid sees it: closing a page never fails. Chromium in single-process mode may drop
+ * its connection while the drawn page closes (seen in CI: "Protocol error: Connection closed" from
+ * page.close, after the drawing was in hand), which would otherwise lose a finished diagram.
+ */
+function keepingTheDrawing(browser) {
+  return {
+    newPage: async () => {
+      const page = await browser.newPage();
+      const close = page.close.bind(page);
+      page.close = () => close().catch(() => {});
+      return page;
+    },
+  };
+}
+
 async function render(path, format) {
   const name = path.slice(path.lastIndexOf('/') + 1);
   const source = readFileSync(path, 'utf8');
   // Chromium writes its profile and caches under these; keep them out of the work directory.
   process.env.XDG_CONFIG_HOME = '/tmp/chromium/config';
   process.env.XDG_CACHE_HOME = '/tmp/chromium/cache';
-  const { run } = await import(CLI + '/src/index.js');
+  const { renderMermaid } = await import(CLI + '/src/index.js');
+  const { default: puppeteer } = await import(MODULES + 'puppeteer/lib/esm/puppeteer/puppeteer.js');
+  let browser;
   try {
-    await run(path, 'out/diagram.' + format, {
-      puppeteerConfig: JSON.parse(readFileSync(PUPPETEER, 'utf8')),
-      quiet: true,
-      outputFormat: format,
-      parseMMDOptions: {
-        mermaidConfig: { theme: 'default' },
-        backgroundColor: 'white',
-        viewport: { width: 800, height: 600, deviceScaleFactor: 2 },
-      },
+    browser = await puppeteer.launch(JSON.parse(readFileSync(PUPPETEER, 'utf8')));
+    const { data } = await renderMermaid(keepingTheDrawing(browser), source, format, {
+      mermaidConfig: { theme: 'default' },
+      backgroundColor: 'white',
+      viewport: { width: 800, height: 600, deviceScaleFactor: 2 },
     });
+    writeFileSync('out/diagram.' + format, data);
   } catch (e) {
     let found = [];
     try {
@@ -148,6 +163,9 @@ async function render(path, format) {
     }
     process.exit(1);
   }
+  // The diagram is written; a browser that went away first is no failure (exit kills what is left of it).
+  await Promise.race([browser.close().catch(() => {}), new Promise((done) => setTimeout(done, 2000))]);
+  process.exit(0);
 }
 
 const args = process.argv.slice(2);
