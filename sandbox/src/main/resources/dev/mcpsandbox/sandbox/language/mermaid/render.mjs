@@ -129,6 +129,30 @@ function keepingTheDrawing(browser) {
   };
 }
 
+/** Closes the browser, or kills it when it does not close within 2 s (it may already be gone). */
+async function shut(browser) {
+  await Promise.race([browser.close().catch(() => {}), new Promise((done) => setTimeout(done, 2000))]);
+  try {
+    browser.process()?.kill('SIGKILL');
+  } catch (ignored) {
+    // already gone
+  }
+}
+
+async function draw(puppeteer, renderMermaid, source, format) {
+  const browser = await puppeteer.launch(JSON.parse(readFileSync(PUPPETEER, 'utf8')));
+  try {
+    const { data } = await renderMermaid(keepingTheDrawing(browser), source, format, {
+      mermaidConfig: { theme: 'default' },
+      backgroundColor: 'white',
+      viewport: { width: 800, height: 600, deviceScaleFactor: 2 },
+    });
+    return data;
+  } finally {
+    await shut(browser);
+  }
+}
+
 async function render(path, format) {
   const name = path.slice(path.lastIndexOf('/') + 1);
   const source = readFileSync(path, 'utf8');
@@ -137,35 +161,34 @@ async function render(path, format) {
   process.env.XDG_CACHE_HOME = '/tmp/chromium/cache';
   const { renderMermaid } = await import(CLI + '/src/index.js');
   const { default: puppeteer } = await import(MODULES + 'puppeteer/lib/esm/puppeteer/puppeteer.js');
-  let browser;
-  try {
-    browser = await puppeteer.launch(JSON.parse(readFileSync(PUPPETEER, 'utf8')));
-    const { data } = await renderMermaid(keepingTheDrawing(browser), source, format, {
-      mermaidConfig: { theme: 'default' },
-      backgroundColor: 'white',
-      viewport: { width: 800, height: 600, deviceScaleFactor: 2 },
-    });
-    writeFileSync('out/diagram.' + format, data);
-  } catch (e) {
-    let found = [];
+  // Single-process Chromium now and then fails on its own (seen in CI on a loaded host: net::ERR_FAILED for
+  // mermaid-cli's local page, a pipe dropped as the page closed) with no limit reached. A diagram that parses
+  // is therefore drawn once more with a fresh browser before the failure is reported.
+  for (let attempt = 1; ; attempt++) {
     try {
-      found = await problems(source);
-    } catch (ignored) {
-      // the parser could not be loaded: report what the renderer said
-    }
-    if (found.length > 0) {
-      const p = found[0];
-      process.stderr.write(`${name}:${p.line ?? ''}${p.line == null ? '' : ':'} ${p.type}: ${p.message}\n`);
-    } else {
+      writeFileSync('out/diagram.' + format, await draw(puppeteer, renderMermaid, source, format));
+      process.exit(0);
+    } catch (e) {
+      let found = [];
+      try {
+        found = await problems(source);
+      } catch (ignored) {
+        // the parser could not be loaded: report what the renderer said
+      }
+      if (found.length > 0) {
+        const p = found[0];
+        process.stderr.write(`${name}:${p.line ?? ''}${p.line == null ? '' : ':'} ${p.type}: ${p.message}\n`);
+        process.exit(1);
+      }
+      if (attempt < 2) {
+        continue;
+      }
       process.stderr.write(String(e?.stack ?? e) + '\n');
       const first = String(e?.message ?? e).split('\n')[0];
       process.stderr.write(`${name}: RenderError: ${first}\n`);
+      process.exit(1);
     }
-    process.exit(1);
   }
-  // The diagram is written; a browser that went away first is no failure (exit kills what is left of it).
-  await Promise.race([browser.close().catch(() => {}), new Promise((done) => setTimeout(done, 2000))]);
-  process.exit(0);
 }
 
 const args = process.argv.slice(2);
