@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -138,13 +139,8 @@ class ContainerBackendIT {
             // Requests the dead server had in flight can still create containers after that first sweep (seen
             // under gVisor: two pool containers, created and killed but not removed); the running server's
             // periodic sweep (every 15 s) removes them.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
-            List<Container> late;
-            do {
-                late = labelled().stream().filter(c -> c.getLabels().get(SESSION).contains("/" + pid + "/")).toList();
-                Thread.sleep(200);
-            } while (!late.isEmpty() && System.nanoTime() < deadline);
-            assertThat(late).as("containers of the dead server while the next one runs").isEmpty();
+            assertThat(labelledLeftAfter(45, c -> c.getLabels().get(SESSION).contains("/" + pid + "/")))
+                    .as("containers of the dead server while the next one runs").isEmpty();
         }
         // runsc tears a sandbox down in seconds, more under load (kill and remove each give up after 15 s).
         assertNoLabelledContainersWithin(40);
@@ -185,16 +181,23 @@ class ContainerBackendIT {
     /** Containers of servers this test started (other servers on the engine are not this test's business). */
     private void assertNoLabelledContainersWithin(int seconds) throws InterruptedException {
         String host = java.net.InetAddress.getLoopbackAddress().getHostName();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        List<Container> mine;
-        do {
-            mine = labelled().stream().filter(c -> {
-                String[] owner = c.getLabels().get(SESSION).split("/");
-                return owner.length == 3 && ProcessHandle.of(Long.parseLong(owner[1])).isEmpty();
-            }).toList();
-            Thread.sleep(100);
-        } while (!mine.isEmpty() && System.nanoTime() < end);
+        List<Container> mine = labelledLeftAfter(seconds, c -> {
+            String[] owner = c.getLabels().get(SESSION).split("/");
+            return owner.length == 3 && ProcessHandle.of(Long.parseLong(owner[1])).isEmpty();
+        });
         assertThat(mine).as("containers of servers that have stopped (%s)", host).isEmpty();
+    }
+
+    /** The labelled containers {@code which} selects, polled until none is left or {@code seconds} have passed. */
+    private List<Container> labelledLeftAfter(int seconds, Predicate<Container> which)
+            throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        List<Container> left;
+        do {
+            left = labelled().stream().filter(which).toList();
+            Thread.sleep(100);
+        } while (!left.isEmpty() && System.nanoTime() < end);
+        return left;
     }
 
     private static long serverPid() {

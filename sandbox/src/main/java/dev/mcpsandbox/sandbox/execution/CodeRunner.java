@@ -43,6 +43,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 /**
  * The sandbox module's entry point: checks a request, admits it, runs it in a fresh single-use
@@ -312,7 +313,7 @@ public final class CodeRunner implements AutoCloseable {
 
     private static String firstLines(String text, int lines) {
         return text.strip().lines().limit(lines).map(l -> l.length() > 300 ? l.substring(0, 300) + "…" : l)
-                .collect(java.util.stream.Collectors.joining("\n"));
+                .collect(Collectors.joining("\n"));
     }
 
     public ValidationReport validate(String languageId, String code) {
@@ -342,13 +343,14 @@ public final class CodeRunner implements AutoCloseable {
                         || raw.exitCode().orElse(1) == 0 && raw.stderr().text().isBlank()
                         ? language.language().syntaxProblems(raw.stdout().text(), "", "/workspace/" + entry)
                         : language.language().syntaxProblems(raw.stdout().text(), raw.stderr().text(), "/workspace/" + entry);
-                if (raw.stoppedFor().isPresent() && (errors.isEmpty() || raw.stoppedFor().get() != LimitKind.OUTPUT)) {
+                Optional<LimitKind> stopped = raw.stoppedFor();
+                if (stopped.isPresent() && (errors.isEmpty() || stopped.get() != LimitKind.OUTPUT)) {
                     // A checker that was cut short proves nothing either way; what it printed first says why.
-                    log.warn("{}: {} checker stopped ({}); it printed: {}", id, language.id(),
-                            raw.stoppedFor().get().wireName(), firstLines(raw.stderr().text() + raw.stdout().text(), 20));
+                    log.warn("{}: {} checker stopped ({}); it printed: {}", id, language.id(), stopped.get().wireName(),
+                            firstLines(raw.stderr().text() + raw.stdout().text(), 20));
                     String printed = firstLines(raw.stderr().text(), 3);
                     return new ValidationReport(false, List.of(new SyntaxProblem(Optional.empty(), Optional.empty(),
-                            "the checker was stopped: " + raw.stoppedFor().get().explanation()
+                            "the checker was stopped: " + stopped.get().explanation()
                                     + (printed.isEmpty() ? "" : "; it printed: " + printed))), findings);
                 }
                 // Diagnostics past the output cap are dropped; the first ones, which the cap keeps, matter most.

@@ -100,16 +100,8 @@ public final class DockerBackend implements SandboxBackend {
             t.setDaemon(true);
             return t;
         });
-        sweeper.scheduleWithFixedDelay(this::sweepQuietly, SWEEP_PERIOD.toMillis(), SWEEP_PERIOD.toMillis(),
-                TimeUnit.MILLISECONDS);
-    }
-
-    private void sweepQuietly() {
-        try {
-            OrphanSweeper.sweep(docker, host);
-        } catch (RuntimeException e) {
-            log.debug("no sweep of leftover containers: {}", e.getMessage());
-        }
+        sweeper.scheduleWithFixedDelay(() -> OrphanSweeper.sweep(docker, host), SWEEP_PERIOD.toMillis(),
+                SWEEP_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -131,11 +123,7 @@ public final class DockerBackend implements SandboxBackend {
             throw new SandboxException("cannot use docker.host \"" + config.host() + "\": " + e.getMessage(), e);
         }
         String host = hostName();
-        try {
-            OrphanSweeper.sweep(docker, host);
-        } catch (RuntimeException e) {
-            log.debug("no sweep of leftover containers: {}", e.getMessage());
-        }
+        OrphanSweeper.sweep(docker, host);
         Path runRoot;
         try {
             runRoot = RunDirectory.prepare(workRoot);

@@ -20,10 +20,15 @@ final class OrphanSweeper {
     private OrphanSweeper() {
     }
 
-    /** @return how many containers were removed */
-    static int sweep(DockerClient docker, String host) {
-        List<Container> labelled = docker.listContainersCmd().withShowAll(true)
-                .withLabelFilter(List.of(Session.LABEL)).exec();
+    /** Never throws: an engine that cannot be asked now is asked again at the next sweep. */
+    static void sweep(DockerClient docker, String host) {
+        List<Container> labelled;
+        try {
+            labelled = docker.listContainersCmd().withShowAll(true).withLabelFilter(List.of(Session.LABEL)).exec();
+        } catch (RuntimeException e) {
+            log.debug("no sweep of leftover containers: {}", e.getMessage());
+            return;
+        }
         int removed = 0;
         for (Container c : labelled) {
             String label = c.getLabels() == null ? "" : c.getLabels().getOrDefault(Session.LABEL, "");
@@ -42,6 +47,5 @@ final class OrphanSweeper {
         if (removed > 0) {
             log.info("removed {} container(s) left behind by servers that are gone", removed);
         }
-        return removed;
     }
 }
