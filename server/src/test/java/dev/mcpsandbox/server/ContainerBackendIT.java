@@ -110,6 +110,23 @@ class ContainerBackendIT {
     }
 
     @Test
+    void stoppingWhileThePoolFillsLeavesNoContainer() throws Exception {
+        long pid;
+        try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 6, \"bash\": 6}}", Map.of())) {
+            pid = serverPid();
+            List<Container> running = labelled().stream().filter(c -> c.getLabels().get(SESSION).contains("/" + pid + "/"))
+                    .filter(c -> "running".equals(c.getState())).toList();
+            assertThat(running).as("pool containers running right after initialize (the server stops while it fills)")
+                    .hasSizeLessThan(12);
+        }
+        assertThat(ProcessHandle.of(pid)).as("server process after close").isEmpty();
+        // No server runs now to sweep them, so whatever the stopped server left stays; a teardown the engine
+        // was slow to finish may still show for a moment.
+        assertThat(labelledLeftAfter(20, c -> c.getLabels().get(SESSION).contains("/" + pid + "/")))
+                .as("containers of a server stopped while its pool was still being created").isEmpty();
+    }
+
+    @Test
     void reapsLabelledContainersLeftByACrashedServer() throws Exception {
         SandboxServer crashed = SandboxServer.start("{\"pool\": {\"python\": 2, \"bash\": 1}}", Map.of());
         long pid = serverPid();

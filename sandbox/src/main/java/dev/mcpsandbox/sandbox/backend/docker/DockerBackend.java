@@ -38,9 +38,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -63,6 +65,8 @@ public final class DockerBackend implements SandboxBackend {
     private static final long GVISOR_PIDS_PER_PROCESS = 4;
     private static final long GVISOR_PIDS_BASE = 128;
     private static final Duration SWEEP_PERIOD = Duration.ofSeconds(15);
+    /** How long {@link #close} waits for creations in flight (a pool refilling as the server stops). */
+    private static final Duration CREATIONS_LIMIT = Duration.ofSeconds(60);
 
     private final DockerClient docker;
     private final java.net.URI engine;
@@ -78,6 +82,12 @@ public final class DockerBackend implements SandboxBackend {
     private final ScheduledExecutorService sweeper;
     private final AtomicLong sequence = new AtomicLong();
     private final Set<Sandbox> live = ConcurrentHashMap.newKeySet();
+    /**
+     * One party for the backend and one per {@link #create} in flight: {@link #close} waits until every creation
+     * has returned, so none can leave a container after the server exits (seen under gVisor: a refill's
+     * container created, or started and killed, while the JVM was already gone).
+     */
+    private final Phaser creations = new Phaser(1);
     private volatile boolean closed;
     /** Which image runs a binary: filled as languages are admitted, read on every create. */
     private final Map<String, String> imageByBinary = new ConcurrentHashMap<>();
@@ -318,6 +328,22 @@ public final class DockerBackend implements SandboxBackend {
 
     @Override
     public Sandbox create(SandboxSpec spec) throws SandboxException {
+        // Registered before reading closed: close() sets closed first, so a creation it does not wait for sees it.
+        if (creations.register() < 0) {
+            throw new SandboxException("the backend is shutting down");
+        }
+        if (closed) {
+            creations.arriveAndDeregister();
+            throw new SandboxException("the backend is shutting down");
+        }
+        try {
+            return createContainer(spec);
+        } finally {
+            creations.arriveAndDeregister();
+        }
+    }
+
+    private Sandbox createContainer(SandboxSpec spec) throws SandboxException {
         String name = "mcp-sandbox-" + session.pid() + "-" + sequence.incrementAndGet();
         String image = spec.command().isEmpty() ? config.image()
                 : imageByBinary.getOrDefault(spec.command().get(0), config.image());
@@ -356,12 +382,11 @@ public final class DockerBackend implements SandboxBackend {
             throw e;
         } catch (IOException | RuntimeException e) {
             boolean interrupted = Thread.interrupted();
-            if (id != null) {
-                try {
-                    docker.removeContainerCmd(id).withForce(true).exec();
-                } catch (RuntimeException ignored) {
-                    // the next start's sweep removes it
-                }
+            // By name: a create call that failed on this side (interrupted, timed out) may still have made one.
+            try {
+                docker.removeContainerCmd(id != null ? id : name).withForce(true).exec();
+            } catch (RuntimeException ignored) {
+                // none was made, or the next sweep removes it
             }
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -373,11 +398,15 @@ public final class DockerBackend implements SandboxBackend {
         }
     }
 
-    /** Destroys every sandbox still alive (shutdown with executions in flight), then the run directory. */
+    /**
+     * Waits for creations in flight, then destroys every sandbox still alive (shutdown with executions in
+     * flight), then the run directory.
+     */
     @Override
     public void close() {
         closed = true;
         sweeper.shutdownNow();
+        awaitCreations();
         List<Sandbox> all = List.copyOf(live);
         // Removing containers one by one costs a round trip each; do it side by side.
         all.parallelStream().forEach(Sandbox::close);
@@ -387,6 +416,18 @@ public final class DockerBackend implements SandboxBackend {
             docker.close();
         } catch (IOException e) {
             log.debug("closing the engine client: {}", e.getMessage());
+        }
+    }
+
+    private void awaitCreations() {
+        int phase = creations.arriveAndDeregister();
+        try {
+            creations.awaitAdvanceInterruptibly(phase, CREATIONS_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            log.warn("{} container creation(s) still running {} after shutdown began; the next server start"
+                    + " removes what they leave", creations.getUnarrivedParties(), CREATIONS_LIMIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -61,6 +61,7 @@ final class DockerSandbox implements Sandbox {
     private final BytePipe stderr = new BytePipe(PIPE_BYTES);
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final CompletableFuture<Void> tornDown = new CompletableFuture<>();
     private volatile boolean oomKilled;
     private volatile ContainerCgroup cgroup;
     private ResultCallback.Adapter<Frame> attached;
@@ -250,9 +251,14 @@ final class DockerSandbox implements Sandbox {
         return new EndSignals(oomKilled || c != null && c.oomKilled(), c != null && c.processCapHit(), scratch.full());
     }
 
+    /**
+     * Returns once the container is gone (or the engine gave up): a second caller, such as the backend closing
+     * while a run's teardown is under way, waits for the first, so the server cannot exit in between.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
+            tornDown.join();
             return;
         }
         // Teardown must finish even on an interrupted thread (a pool shutting down), or a container stays behind.
@@ -260,6 +266,7 @@ final class DockerSandbox implements Sandbox {
         try {
             tearDown();
         } finally {
+            tornDown.complete(null);
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
