@@ -114,7 +114,7 @@ class ContainerBackendIT {
         long pid;
         try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 6, \"bash\": 6}}", Map.of())) {
             pid = serverPid();
-            List<Container> running = labelled().stream().filter(c -> c.getLabels().get(SESSION).contains("/" + pid + "/"))
+            List<Container> running = labelled().stream().filter(ofServer(pid))
                     .filter(c -> "running".equals(c.getState())).toList();
             assertThat(running).as("pool containers running right after initialize (the server stops while it fills)")
                     .hasSizeLessThan(12);
@@ -122,7 +122,7 @@ class ContainerBackendIT {
         assertThat(ProcessHandle.of(pid)).as("server process after close").isEmpty();
         // No server runs now to sweep them, so whatever the stopped server left stays; a teardown the engine
         // was slow to finish may still show for a moment.
-        assertThat(labelledLeftAfter(20, c -> c.getLabels().get(SESSION).contains("/" + pid + "/")))
+        assertThat(labelledLeftAfter(20, ofServer(pid)))
                 .as("containers of a server stopped while its pool was still being created").isEmpty();
     }
 
@@ -134,14 +134,14 @@ class ContainerBackendIT {
         List<Container> left = List.of();
         // Killed once its pool is warm, not while it is still creating (and removing) image-check containers.
         while (left.size() < 3 && System.nanoTime() < end) {
-            left = labelled().stream().filter(c -> c.getLabels().get(SESSION).contains("/" + pid + "/"))
+            left = labelled().stream().filter(ofServer(pid))
                     .filter(c -> "pool".equals(c.getLabels().get("dev.mcpsandbox.execution")))
                     .filter(c -> "running".equals(c.getState())).toList();
             Thread.sleep(100);
         }
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         assertThat(ProcessHandle.of(pid).orElseThrow().onExit().get(10, TimeUnit.SECONDS).isAlive()).isFalse();
-        List<Container> orphans = labelled().stream().filter(c -> c.getLabels().get(SESSION).contains("/" + pid + "/"))
+        List<Container> orphans = labelled().stream().filter(ofServer(pid))
                 .toList();
         assertThat(orphans).as("containers the SIGKILLed server left behind (positive control)").hasSizeGreaterThanOrEqualTo(3);
         try {
@@ -156,7 +156,7 @@ class ContainerBackendIT {
             // Requests the dead server had in flight can still create containers after that first sweep (seen
             // under gVisor: two pool containers, created and killed but not removed); the running server's
             // periodic sweep (every 15 s) removes them.
-            assertThat(labelledLeftAfter(45, c -> c.getLabels().get(SESSION).contains("/" + pid + "/")))
+            assertThat(labelledLeftAfter(45, ofServer(pid)))
                     .as("containers of the dead server while the next one runs").isEmpty();
         }
         // runsc tears a sandbox down in seconds, more under load (kill and remove each give up after 15 s).
@@ -215,6 +215,11 @@ class ContainerBackendIT {
             Thread.sleep(100);
         } while (!left.isEmpty() && System.nanoTime() < end);
         return left;
+    }
+
+    /** Containers labelled with the session of the server process {@code pid}. */
+    private static Predicate<Container> ofServer(long pid) {
+        return c -> c.getLabels().get(SESSION).contains("/" + pid + "/");
     }
 
     private static long serverPid() {

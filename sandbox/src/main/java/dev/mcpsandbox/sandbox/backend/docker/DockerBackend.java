@@ -38,8 +38,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Phaser;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -329,17 +329,16 @@ public final class DockerBackend implements SandboxBackend {
     @Override
     public Sandbox create(SandboxSpec spec) throws SandboxException {
         // Registered before reading closed: close() sets closed first, so a creation it does not wait for sees it.
-        if (creations.register() < 0) {
-            throw new SandboxException("the backend is shutting down");
-        }
-        if (closed) {
-            creations.arriveAndDeregister();
-            throw new SandboxException("the backend is shutting down");
-        }
+        boolean admitted = creations.register() >= 0;
         try {
+            if (!admitted || closed) {
+                throw new SandboxException("the backend is shutting down");
+            }
             return createContainer(spec);
         } finally {
-            creations.arriveAndDeregister();
+            if (admitted) {
+                creations.arriveAndDeregister();
+            }
         }
     }
 
