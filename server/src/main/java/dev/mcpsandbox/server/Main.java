@@ -23,7 +23,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** The command line. With no options it serves MCP over stdio with the built-in defaults. */
 @Command(name = "mcp-sandbox", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -96,18 +96,19 @@ public final class Main implements Callable<Integer> {
         if (httpOptions.isPresent()) {
             return serveHttp(features, httpOptions.get());
         }
-        McpSyncServer server = StdioTransport.serve(features, System.in, protocolOut, assembly.inFlightCalls(), () -> {
+        // The hook goes in before serving starts: a client can end stdin the moment it does (seen: the process
+        // exited before the hook was added, and the pool's containers outlived it).
+        AtomicReference<McpSyncServer> serving = new AtomicReference<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down");
+            Optional.ofNullable(serving.get()).ifPresent(McpSyncServer::closeGracefully);
+            assembly.close();
+        }, "shutdown"));
+        serving.set(StdioTransport.serve(features, System.in, protocolOut, assembly.inFlightCalls(), () -> {
             // Exit from a fresh thread: the shutdown hook closes the server, whose reader thread we are on.
             Thread exit = new Thread(() -> System.exit(0), "stdin-closed");
             exit.start();
-        });
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("shutting down");
-            server.closeGracefully();
-            assembly.close();
-            stopped.countDown();
-        }, "shutdown"));
+        }));
         log.info("mcp-sandbox {} serving on stdio", Version.number());
         // The SDK's stdio reader ends at EOF on stdin; then the process exits and the hook cleans up.
         return 0;
@@ -119,17 +120,18 @@ public final class Main implements Callable<Integer> {
      */
     private static int serveHttp(ServedFeatures features, HttpOptions options) throws InterruptedException {
         ServerAssembly assembly = features.assembly();
-        HttpTransport transport;
+        // As on stdio, the hook goes in first, so a signal while the listener starts still closes the assembly.
+        AtomicReference<HttpTransport> serving = new AtomicReference<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> Optional.ofNullable(serving.get())
+                .ifPresentOrElse(transport -> transport.stop(assembly::close), assembly::close), "shutdown"));
         try {
-            transport = HttpTransport.start(features, options);
+            serving.set(HttpTransport.start(features, options));
         } catch (Exception e) {
             System.err.println("mcp-sandbox cannot listen on " + options.host() + ":" + options.port() + ": "
                     + (e.getMessage() == null ? e.toString() : e.getMessage()));
-            assembly.close();
             return 4;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> transport.stop(assembly::close), "shutdown"));
-        transport.awaitStopped();
+        serving.get().awaitStopped();
         return 0;
     }
 

@@ -127,6 +127,18 @@ class ContainerBackendIT {
     }
 
     @Test
+    void inputEndingAtStartUpStillRemovesThePool() throws Exception {
+        Process server = startJar("{\"pool\": {\"python\": 2, \"bash\": 2}}");
+        // A client that goes away at once: stdin ends while the pool is being created.
+        server.getOutputStream().close();
+        String out = new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(server.waitFor(120, TimeUnit.SECONDS)).as(out).isTrue();
+        assertThat(out).contains("shutting down");
+        assertThat(labelledLeftAfter(20, ofServer(server.pid())))
+                .as("containers of a server whose input ended as it started").isEmpty();
+    }
+
+    @Test
     void reapsLabelledContainersLeftByACrashedServer() throws Exception {
         SandboxServer crashed = SandboxServer.start("{\"pool\": {\"python\": 2, \"bash\": 1}}", Map.of());
         long pid = serverPid();
