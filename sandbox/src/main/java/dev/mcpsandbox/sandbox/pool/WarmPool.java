@@ -116,7 +116,10 @@ public final class WarmPool implements AutoCloseable {
             }
         } catch (SandboxException | RuntimeException e) {
             lane.creationFailed();
-            log.warn("cannot pre-start a {} sandbox: {}", lane.languageId, e.getMessage());
+            if (!closed) {
+                // a creation cut short by close() is no news
+                log.warn("cannot pre-start a {} sandbox: {}", lane.languageId, e.getMessage());
+            }
         }
     }
 

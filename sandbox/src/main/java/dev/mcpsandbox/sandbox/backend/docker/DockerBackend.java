@@ -371,8 +371,10 @@ public final class DockerBackend implements SandboxBackend {
             try {
                 sandbox[0].start(engine, ATTACH_TIMEOUT);
             } catch (SandboxException | RuntimeException e) {
+                // The sandbox owns the container and the scratch space now; its close removes both.
                 sandbox[0].close();
-                throw e;
+                throw e instanceof SandboxException se ? se
+                        : new SandboxException("cannot start container " + name + ": " + e.getMessage(), e);
             }
             log.debug("{}: started container {} ({}{})", name, id.substring(0, 12), image,
                     gvisor ? ", " + config.gvisorRuntime() : "");

@@ -63,6 +63,8 @@ final class DockerSandbox implements Sandbox {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<Void> tornDown = new CompletableFuture<>();
     private volatile boolean oomKilled;
+    /** Set once the engine's wait call is registered, which is what completes {@link #exit}. */
+    private volatile boolean watched;
     private volatile ContainerCgroup cgroup;
     private ResultCallback.Adapter<Frame> attached;
     private StdinChannel stdin;
@@ -127,6 +129,7 @@ final class DockerSandbox implements Sandbox {
             throw new SandboxException("cannot start container " + name + ": " + e.getMessage(), e);
         }
         cgroup = ContainerCgroup.find(id);
+        watched = true;
         docker.waitContainerCmd(id).exec(new ResultCallback.Adapter<WaitResponse>() {
             @Override
             public void onNext(WaitResponse response) {
@@ -275,12 +278,15 @@ final class DockerSandbox implements Sandbox {
 
     private void tearDown() {
         kill();
-        try {
-            exit.get(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.warn("{}: container did not report its end 10 s after SIGKILL", name);
+        // Only a started container reports its end; one whose start failed (or never came) is just removed.
+        if (watched) {
+            try {
+                exit.get(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                log.warn("{}: container did not report its end 10 s after SIGKILL", name);
+            }
         }
         remove();
         try {
