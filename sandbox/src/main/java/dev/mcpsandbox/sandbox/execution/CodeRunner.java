@@ -51,7 +51,7 @@ import java.util.stream.Collectors;
  */
 public final class CodeRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CodeRunner.class);
-    /** validate_code parses only; it gets tight limits of its own whatever the operator's defaults. */
+    /** validate_code parses only; it gets tight limits of its own whatever the operator's defaults (the time is the language's). */
     private static final ResourceLimits CHECK_LIMITS = new ResourceLimits(15, 256, 16, 1 << 20, 1, 16, 0);
     /** A checker may write where a compiler would (javac -d, rustc metadata); nothing of it is read back. */
     private static final Harvest CHECK_SCRATCH = new Harvest(Language.BUILD_DIR, 0, 0, 0);
@@ -326,11 +326,13 @@ public final class CodeRunner implements AutoCloseable {
         List<AdvisoryScan.Finding> findings = AdvisoryScan.scan(language.id(), code);
         String entry = language.entryFile(code);
         List<String> command = language.language().checkCommand(language.binary(), entry);
+        ResourceLimits checkLimits = CHECK_LIMITS.with(ResourceLimits.Key.TIMEOUT_SECONDS,
+                Math.min(language.language().checkTimeoutSeconds(), config.limits().maxima().timeoutSeconds()));
         SandboxSpec spec = language.compiled()
-                ? SandboxRun.spec(id, language, command, GoLine.LAUNCHER, Compilation.limits(CHECK_LIMITS,
-                        language.language().compilerNeeds(), config.limits().maxima(), CHECK_LIMITS.timeoutSeconds()),
+                ? SandboxRun.spec(id, language, command, GoLine.LAUNCHER, Compilation.limits(checkLimits,
+                        language.language().compilerNeeds(), config.limits().maxima(), checkLimits.timeoutSeconds()),
                         language.language().compilerNeeds().addressSpaceMb())
-                : SandboxRun.spec(id, language, command, GoLine.LAUNCHER, CHECK_LIMITS);
+                : SandboxRun.spec(id, language, command, GoLine.LAUNCHER, checkLimits);
         try {
             Optional<Admission.Slot> slot = admission.enter();
             if (slot.isEmpty()) {
@@ -352,6 +354,14 @@ public final class CodeRunner implements AutoCloseable {
                     return new ValidationReport(false, List.of(new SyntaxProblem(Optional.empty(), Optional.empty(),
                             "the checker was stopped: " + stopped.get().explanation()
                                     + (printed.isEmpty() ? "" : "; it printed: " + printed))), findings);
+                }
+                int exit = raw.exitCode().orElse(-1);
+                if (exit != 0 && raw.stdout().text().isBlank() && raw.stderr().text().isBlank()) {
+                    // Killed without a word (RLIMIT_CPU, a signal): say how it ended, not "failed: " and nothing.
+                    log.warn("{}: {} checker ended with exit code {} and printed nothing", id, language.id(), exit);
+                    return new ValidationReport(false, List.of(new SyntaxProblem(Optional.empty(), Optional.empty(),
+                            "the checker ended with exit code " + exit + (exit > 128 ? " (signal " + (exit - 128) + ")" : "")
+                                    + " and printed nothing; the code was not checked")), findings);
                 }
                 // Diagnostics past the output cap are dropped; the first ones, which the cap keeps, matter most.
                 return new ValidationReport(errors.isEmpty(), errors, findings);

@@ -76,6 +76,14 @@ public interface Language {
         return Optional.empty();
     }
 
+    /**
+     * Seconds {@link #checkCommand} may run (also its CPU seconds, less one); the operator's maximum timeout
+     * still caps it. A parser is the toolchain's code, not the user's: it gets what it needs to load.
+     */
+    default int checkTimeoutSeconds() {
+        return 15;
+    }
+
     /** What {@link #compileCommand} and {@link #checkCommand} need at least (memory, threads, address space). */
     default CompilerNeeds compilerNeeds() {
         return CompilerNeeds.MODEST;

@@ -80,6 +80,15 @@ final class MermaidLanguage implements Language {
         return List.of(binary, "/opt/mcp-sandbox/" + RENDERER, "--check", entryFile);
     }
 
+    /**
+     * Mermaid's parser is some 1,200 small modules (mermaid 11.17 and its dependencies): 1.3 s to load on bubblewrap, but
+     * 12-14 s under gVisor's ptrace platform, which ran into the usual 15 s (as CPU time, with two threads busy).
+     */
+    @Override
+    public int checkTimeoutSeconds() {
+        return 60;
+    }
+
     @Override
     public Optional<RunNeeds> runNeeds() {
         return Optional.of(new RunNeeds(1024, 128, 128));
