@@ -36,9 +36,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.Phaser;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -356,17 +359,17 @@ public final class DockerBackend implements SandboxBackend {
             ContainerSpecs.Plan plan = new ContainerSpecs.Plan(name, image, scratch.workDir(), scratch.tmpDir(),
                     scratch.bridgeDir(), guestDir, ContainerSpecs.labels(session, name(), spec.executionId()),
                     gvisor ? Optional.of(config.gvisorRuntime()) : Optional.empty(), pids, config.cpus());
-            CreateContainerResponse created = ContainerSpecs.apply(docker.createContainerCmd(image), spec, plan, sandboxUid)
-                    .exec();
+            CreateContainerResponse created = toTheEnd(
+                    () -> ContainerSpecs.apply(docker.createContainerCmd(image), spec, plan, sandboxUid).exec());
             id = created.getId();
             ScratchSpace owned = scratch;
             DockerSandbox[] sandbox = new DockerSandbox[1];
             sandbox[0] = new DockerSandbox(docker, name, id, owned, () -> live.remove(sandbox[0]), io);
             live.add(sandbox[0]);
-            if (closed) {
-                // close() ran while this container was being created: it must not outlive the backend.
+            if (closed || Thread.currentThread().isInterrupted()) {
+                // close() ran, or the caller gave up, while this container was being created: remove it now.
                 sandbox[0].close();
-                throw new SandboxException("the backend is shutting down");
+                throw new SandboxException(closed ? "the backend is shutting down" : "container creation was interrupted");
             }
             try {
                 sandbox[0].start(engine, ATTACH_TIMEOUT);
@@ -383,7 +386,7 @@ public final class DockerBackend implements SandboxBackend {
             throw e;
         } catch (IOException | RuntimeException e) {
             boolean interrupted = Thread.interrupted();
-            // By name: a create call that failed on this side (interrupted, timed out) may still have made one.
+            // By name: a create call that failed on this side (connection dropped) may still have made one.
             try {
                 docker.removeContainerCmd(id != null ? id : name).withForce(true).exec();
             } catch (RuntimeException ignored) {
@@ -396,6 +399,32 @@ public final class DockerBackend implements SandboxBackend {
                 scratch.close();
             }
             throw new SandboxException("cannot start a container from " + image + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Runs one engine call to its end on an I/O thread, even when this thread is interrupted (a pool refill that
+     * shutdown cuts short). An interrupt would close the client's socket mid-call, yet the engine finishes what it
+     * was sent: a container would appear after our clean-up had looked for it by name and found none.
+     * The interrupt is kept for the caller.
+     */
+    private <T> T toTheEnd(Callable<T> call) {
+        Future<T> running = io.submit(call);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return running.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
