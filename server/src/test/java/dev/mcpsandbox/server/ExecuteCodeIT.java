@@ -203,6 +203,21 @@ class ExecuteCodeIT {
         assertThat(error.get("line")).isEqualTo(2);
     }
 
+    /** Cargo is part of the Rust toolchain set-up installs (and the images carry); offline, a crate of its own files builds. */
+    @Test
+    void bashBuildsAMultiFileCargoCrateOffline() {
+        String code = """
+                cargo new --quiet --vcs none app && cd app
+                echo 'pub fn greet(who: &str) -> String { format!("hello from {who}") }' > src/greet.rs
+                printf 'mod greet;\\nfn main() { println!("{}", greet::greet("a crate")); }\\n' > src/main.rs
+                cargo run --offline --quiet
+                """;
+        Map<String, Object> r = server.execute(Map.of("language", "bash", "code", code,
+                "timeoutSeconds", 120, "limits", Map.of("memoryMb", 1024, "processes", 128)));
+        assertThat(r.get("stdout")).as("result %s", r).isEqualTo("hello from a crate\n");
+        assertThat(r.get("exitCode")).isEqualTo(0);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"python", "javascript", "bash"})
     void stdinIsFedToTheProgram(String language) {

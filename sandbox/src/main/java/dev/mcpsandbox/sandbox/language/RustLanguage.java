@@ -7,7 +7,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Rust, one file compiled by {@code rustc} (no Cargo: no crates can be fetched without a network). Optimised
+ * Rust, one file compiled by {@code rustc}: Cargo would add a manifest and a second process for nothing, since
+ * no crate can be fetched without a network (a multi-file crate builds with {@code cargo} from a bash run). Optimised
  * ({@code -C opt-level=2}): on a small program it compiles about as fast as a debug build (the link dominates),
  * and runs iterator-heavy code ten times faster; overflow checks stay on, as in a debug build, so an overflow
  * is a panic with a line rather than a silent wrap. Debug info is neither generated nor linked from std
