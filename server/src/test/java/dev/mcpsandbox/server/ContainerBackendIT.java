@@ -244,7 +244,7 @@ class ContainerBackendIT {
             assertThat((List<Map<String, Object>>) r.get("languages")).extracting(l -> l.get("id"))
                     .contains("python", "bash").doesNotContain("javascript");
             assertThat((List<Map<String, Object>>) r.get("unavailable"))
-                    .anySatisfy(m -> assertThat((String) m.get("reason")).contains(image).contains("bin/build-images"));
+                    .anySatisfy(m -> assertThat((String) m.get("reason")).contains(image + " has no ").contains("bin/build-images"));
             assertThat(r.get("backend")).isEqualTo(backend.name());
         } finally {
             docker.removeImageCmd(image).withForce(true).exec();

@@ -15,12 +15,13 @@ public interface SandboxBackend extends AutoCloseable {
     Sandbox create(SandboxSpec spec) throws SandboxException;
 
     /**
-     * Called once per language found on the host, at start-up: empty when this backend can run {@code binary}
-     * for {@code languageId}, else why not and how to fix it (e.g. an image without that runtime). A backend
-     * may remember the answer to pick the language's image when it creates sandboxes for that binary.
+     * Called once at start-up with every language found on the host and its binary ({@code binaryByLanguage}):
+     * the languages this backend cannot run, each with why not and how to fix it (e.g. an image without that
+     * runtime). A backend may remember the answers to pick a language's image when it creates sandboxes for
+     * that binary.
      */
-    default java.util.Optional<String> cannotRun(String languageId, String binary) {
-        return java.util.Optional.empty();
+    default java.util.Map<String, String> cannotRun(java.util.Map<String, String> binaryByLanguage) {
+        return java.util.Map.of();
     }
 
     /**

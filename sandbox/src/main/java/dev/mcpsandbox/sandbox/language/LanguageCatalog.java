@@ -210,16 +210,20 @@ public final class LanguageCatalog {
 
     /**
      * This catalog without the languages the chosen backend cannot run (e.g. an image lacking the runtime), which
-     * move to the missing ones with the backend's reason; {@code cannotRun} takes a language id and its binary.
+     * move to the missing ones with the backend's reason; {@code cannotRun} is asked once, with every available
+     * language's binary by id, and answers the refused ones with their reasons.
      */
-    public LanguageCatalog restrictedTo(java.util.function.BiFunction<String, String, Optional<String>> cannotRun) {
+    public LanguageCatalog restrictedTo(java.util.function.Function<Map<String, String>, Map<String, String>> cannotRun) {
+        Map<String, String> binaries = new LinkedHashMap<>();
+        available.values().forEach(d -> binaries.put(d.id(), d.binary()));
+        Map<String, String> reasons = cannotRun.apply(binaries);
         Map<String, DetectedLanguage> kept = new LinkedHashMap<>();
         List<MissingLanguage> refused = new ArrayList<>(missing);
         for (DetectedLanguage d : available.values()) {
-            Optional<String> reason = cannotRun.apply(d.id(), d.binary());
-            if (reason.isPresent()) {
-                refused.add(new MissingLanguage(d.id(), d.language().displayName(), reason.get()));
-                log.warn("language {} unavailable with this backend: {}", d.id(), reason.get());
+            String reason = reasons.get(d.id());
+            if (reason != null) {
+                refused.add(new MissingLanguage(d.id(), d.language().displayName(), reason));
+                log.warn("language {} unavailable with this backend: {}", d.id(), reason);
             } else {
                 kept.put(d.id(), d);
             }

@@ -23,7 +23,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +31,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -289,39 +290,42 @@ public final class DockerBackend implements SandboxBackend {
     }
 
     /**
-     * Checks that the language's image is in the engine and holds {@code binary}, and remembers which image runs
-     * it. Reads the file from a created (never started) container, which costs no start-up.
+     * Checks that each language's image is in the engine and holds its binary, and remembers which image runs
+     * which binary. One short container per image answers for all of that image's binaries ({@link ImageContents}).
      */
     @Override
-    public Optional<String> cannotRun(String languageId, String binary) {
-        String image = config.imageFor(languageId);
-        if (!imagePresent(image)) {
-            return Optional.of("image " + image + " is not in the Docker engine: build it with bin/build-images"
-                    + (config.images().containsKey(languageId) ? "" : " or set docker.images." + languageId));
-        }
-        String id = null;
-        try {
-            id = docker.createContainerCmd(image).withCmd(List.of("/bin/true")).withNetworkDisabled(true)
-                    .withLabels(ContainerSpecs.labels(session, name(), "image-check")).exec().getId();
-            try (InputStream tar = docker.copyArchiveFromContainerCmd(id, binary).exec()) {
-                tar.readNBytes(512);
+    public Map<String, String> cannotRun(Map<String, String> binaryByLanguage) {
+        Map<String, Map<String, String>> byImage = new LinkedHashMap<>();
+        binaryByLanguage.forEach((language, binary) ->
+                byImage.computeIfAbsent(config.imageFor(language), image -> new LinkedHashMap<>()).put(language, binary));
+        Map<String, String> reasons = new LinkedHashMap<>();
+        byImage.forEach((image, binaries) -> {
+            if (!imagePresent(image)) {
+                binaries.keySet().forEach(language -> reasons.put(language, "image " + image + " is not in the Docker"
+                        + " engine: build it with bin/build-images"
+                        + (config.images().containsKey(language) ? "" : " or set docker.images." + language)));
+                return;
             }
-            imageByBinary.put(binary, image);
-            return Optional.empty();
-        } catch (NotFoundException e) {
-            return Optional.of("image " + image + " has no " + binary + " (the runtime found on this host): rebuild it"
-                    + " with bin/build-images after installing the runtime, or set docker.images." + languageId);
-        } catch (IOException | RuntimeException e) {
-            return Optional.of("cannot inspect image " + image + ": " + e.getMessage());
-        } finally {
-            if (id != null) {
-                try {
-                    docker.removeContainerCmd(id).withForce(true).exec();
-                } catch (RuntimeException e) {
-                    log.debug("cannot remove image-check container {}: {}", id, e.getMessage());
+            Set<String> missing;
+            try {
+                missing = ImageContents.missing(docker, image, new LinkedHashSet<>(binaries.values()), sandboxUid,
+                        ContainerSpecs.labels(session, name(), "image-check"));
+            } catch (SandboxException e) {
+                binaries.keySet().forEach(language -> reasons.put(language, "cannot look into image " + image + ": "
+                        + e.getMessage()));
+                return;
+            }
+            binaries.forEach((language, binary) -> {
+                if (missing.contains(binary)) {
+                    reasons.put(language, "image " + image + " has no " + binary + " (the runtime found on this host):"
+                            + " rebuild it with bin/build-images after installing the runtime, or set docker.images."
+                            + language);
+                } else {
+                    imageByBinary.put(binary, image);
                 }
-            }
-        }
+            });
+        });
+        return reasons;
     }
 
     @Override
