@@ -361,6 +361,8 @@ public final class UpstreamMcpToolSource implements ToolSource {
                     ? List.of()
                     : await(conn, conn.client.listTools(), settings.initializeTimeout(), "tools/list").tools();
             McpSchema.Implementation info = init.serverInfo();
+            List<ToolDescriptor> mapped = mapped(listed);
+            boolean toolsChanged;
             synchronized (lock) {
                 if (closed) {
                     return; // close() ends the pending connection
@@ -371,13 +373,19 @@ public final class UpstreamMcpToolSource implements ToolSource {
                 conn.connectedAt = Instant.now();
                 pending = null;
                 current = conn;
+                toolsChanged = !mapped.equals(tools);
+                // Before the status: whoever sees AVAILABLE also sees the tools (a call right after a restart
+                // was refused as naming no tool while the list was still being applied).
+                tools = mapped;
                 setStatus(ServerStatus.State.AVAILABLE, "connected to " + (info == null ? "server"
                         : info.name() + " " + info.version()) + " (protocol " + init.protocolVersion() + ")");
                 lastLoggedReason = null;
             }
             log.info("{}: connected ({} tools, {})", server(), listed == null ? 0 : listed.size(),
                     status.detail());
-            applyTools(conn, listed);
+            if (toolsChanged) {
+                notifyListeners(mapped);
+            }
             firstAttempt.complete(null);
         } catch (Exception e) {
             String reason = reasonOf(e, conn);
@@ -496,11 +504,7 @@ public final class UpstreamMcpToolSource implements ToolSource {
     }
 
     private void applyTools(Connection conn, List<McpSchema.Tool> listed) {
-        List<String> rejected = new ArrayList<>();
-        List<ToolDescriptor> mapped = UpstreamMapping.descriptors(server(), listed, rejected);
-        if (!rejected.isEmpty()) {
-            log.warn("{}: left out tools whose names are unusable: {}", server(), rejected);
-        }
+        List<ToolDescriptor> mapped = mapped(listed);
         synchronized (lock) {
             if (conn != current || mapped.equals(tools)) {
                 return;
@@ -508,6 +512,15 @@ public final class UpstreamMcpToolSource implements ToolSource {
             tools = mapped;
         }
         notifyListeners(mapped);
+    }
+
+    private List<ToolDescriptor> mapped(List<McpSchema.Tool> listed) {
+        List<String> rejected = new ArrayList<>();
+        List<ToolDescriptor> mapped = UpstreamMapping.descriptors(server(), listed, rejected);
+        if (!rejected.isEmpty()) {
+            log.warn("{}: left out tools whose names are unusable: {}", server(), rejected);
+        }
+        return mapped;
     }
 
     /** The connection died (any thread). */

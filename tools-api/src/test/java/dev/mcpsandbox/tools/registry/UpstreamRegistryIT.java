@@ -351,7 +351,7 @@ class UpstreamRegistryIT {
             assertThatThrownBy(() -> r.call(new ToolName("victim", "get-sum"), Map.of("a", 1, "b", 2), CALL_TIMEOUT))
                     .isInstanceOf(ToolUnavailableException.class).hasMessageContaining("unavailable");
 
-            waitUntil(Duration.ofSeconds(10), () -> r.status("victim").available());
+            awaitAvailableWithItsTools(r, "victim", Duration.ofSeconds(10));
             long restartMillis = (System.nanoTime() - killedAt) / 1_000_000;
             log.info("MEASURE restart after SIGKILL (kill → AVAILABLE again, incl. 0.5 s backoff): {} ms", restartMillis);
             assertThat(source.pid()).isNotEqualTo(pid).isPositive();
@@ -367,7 +367,7 @@ class UpstreamRegistryIT {
             ProcessHandle.of(pid2).orElseThrow().destroyForcibly();
             waitUntil(Duration.ofSeconds(5), () -> !r.status("victim").available());
             assertThat(r.status("victim").detail()).contains("restarting in 1 s");
-            waitUntil(Duration.ofSeconds(10), () -> r.status("victim").available());
+            awaitAvailableWithItsTools(r, "victim", Duration.ofSeconds(10));
             log.info("MEASURE second restart (1 s backoff): {} ms", (System.nanoTime() - t2) / 1_000_000);
             assertThat(r.call(new ToolName("victim", "get-sum"), Map.of("a", 1, "b", 1), CALL_TIMEOUT).text())
                     .endsWith("is 2.");
@@ -577,6 +577,21 @@ class UpstreamRegistryIT {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * Polls without pause until the server shows available, then checks its tools at once: a server is never
+     * available without them (a call in that gap was refused as naming no tool).
+     */
+    private static void awaitAvailableWithItsTools(ToolRegistry r, String server, Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!r.status(server).available()) {
+            if (System.nanoTime() > deadline) {
+                fail(server + " not available within " + limit);
+            }
+            Thread.onSpinWait();
+        }
+        assertThat(r.tools()).as("tools the moment %s shows available", server).isNotEmpty();
     }
 
     private static void waitUntil(Duration limit, BooleanSupplier condition) throws InterruptedException {
