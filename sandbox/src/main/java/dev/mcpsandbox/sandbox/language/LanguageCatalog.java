@@ -43,8 +43,9 @@ public final class LanguageCatalog {
             Map.entry("cpp", "apt-get install g++"),
             Map.entry("sql", "apt-get install python3 (its sqlite3 module runs the SQL)"),
             Map.entry("graphviz", "apt-get install graphviz fonts-liberation"),
-            Map.entry("mermaid", "apt-get install nodejs chromium fonts-liberation && PUPPETEER_SKIP_DOWNLOAD=1 npm install -g"
-                    + " --prefix /usr/local @mermaid-js/mermaid-cli@11.12.0"),
+            Map.entry("mermaid", "apt-get install nodejs npm chromium fonts-liberation, then bin/setup --no-build from the"
+                    + " mcp-sandbox checkout (mermaid-cli 11.12.0 with the dependencies it was tested with; PUPPETEER_SKIP_DOWNLOAD=1"
+                    + " npm install -g --prefix /usr/local @mermaid-js/mermaid-cli@11.12.0 also works, with the newest ones)"),
             Map.entry("java", "apt-get install openjdk-17-jdk-headless"),
             Map.entry("typescript", "apt-get install nodejs npm && npm install -g --prefix /usr/local typescript@7.0.2"
                     + " @types/node@20"),
