@@ -40,7 +40,12 @@ import java.util.concurrent.atomic.AtomicReference;
 final class SandboxRun {
     private static final Duration WATCH_INTERVAL = Duration.ofMillis(25);
     private static final Duration DRAIN_GRACE = Duration.ofSeconds(2);
-    private static final long OPEN_FILES = 256;
+    /**
+     * Per process. Node reads an ES module graph's files all at once: Mermaid's parser (about 1,240 modules) needs
+     * between 256 and 512 open at its peak (render.mjs relies on this). The Docker backend's hard ulimit is 1024
+     * as well.
+     */
+    private static final long OPEN_FILES = 1024;
     /** The bridge socket's name in the sandbox's bridge directory, seen inside as /run/mcp/tools.sock. */
     static final String BRIDGE_SOCKET = "tools.sock";
 

@@ -81,8 +81,9 @@ final class MermaidLanguage implements Language {
     }
 
     /**
-     * Mermaid's parser is some 1,200 small modules (mermaid 11.17 and its dependencies): 1.3 s to load on bubblewrap, but
-     * 12-14 s under gVisor's ptrace platform, which ran into the usual 15 s (as CPU time, with two threads busy).
+     * Mermaid's parser is some 1,240 small modules (mermaid 11.17 and its dependencies): a check takes about 1 s on
+     * bubblewrap but 4-5 s under gVisor's ptrace platform, and took 12-16 s there while a loader hook throttled the
+     * reads, which ran into the usual 15 s (as CPU time, with two threads busy).
      */
     @Override
     public int checkTimeoutSeconds() {
