@@ -65,6 +65,19 @@ final class ContainerSpecs {
         return cmd.withHostConfig(host);
     }
 
+    /**
+     * A short container of the server's own (no user code, e.g. looking into an image): a sandbox's identity,
+     * network and privileges, a read-only root, nothing bound in.
+     */
+    static CreateContainerCmd utility(CreateContainerCmd cmd, List<String> command, int uid, Map<String, String> labels) {
+        HostConfig host = HostConfig.newHostConfig();
+        cmd.withCmd(command).withEntrypoint(List.of()).withLabels(labels);
+        identity(cmd, uid);
+        network(cmd, host);
+        privileges(host, false);
+        return cmd.withHostConfig(host.withReadonlyRootfs(true));
+    }
+
     private static void identity(CreateContainerCmd cmd, int uid) {
         cmd.withUser(uid + ":" + uid);
     }

@@ -3,9 +3,7 @@ package dev.mcpsandbox.sandbox.backend.docker;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.WaitContainerResultCallback;
-import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Frame;
-import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.StreamType;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 
@@ -22,8 +20,8 @@ import java.util.concurrent.TimeUnit;
  * Which of some paths an image lacks, asked of one short container for all of them. Copying each file out of a
  * created container would cost no start-up, but the engine streams the whole file and the client reads it to the
  * end before the connection is free: 3.4 s for node alone, about 10 s for thirteen languages at every start.
- * The container runs the image's {@code /bin/sh} (every sandbox's launcher needs it anyway), as the sandbox's
- * uid, without network, capabilities or a writable root.
+ * The container runs the image's {@code /bin/sh} (every sandbox's launcher needs it anyway), hardened as a
+ * sandbox is ({@link ContainerSpecs#utility}).
  */
 final class ImageContents {
     private static final String LIST_MISSING = "for f do [ -e \"$f\" ] || printf '%s\\n' \"$f\"; done";
@@ -38,11 +36,7 @@ final class ImageContents {
         command.addAll(paths);
         String id = null;
         try {
-            id = docker.createContainerCmd(image).withEntrypoint(List.of()).withCmd(command)
-                    .withUser(uid + ":" + uid).withNetworkDisabled(true).withLabels(labels)
-                    .withHostConfig(HostConfig.newHostConfig().withNetworkMode("none").withReadonlyRootfs(true)
-                            .withCapDrop(Capability.ALL).withSecurityOpts(List.of("no-new-privileges")))
-                    .exec().getId();
+            id = ContainerSpecs.utility(docker.createContainerCmd(image), command, uid, labels).exec().getId();
             docker.startContainerCmd(id).exec();
             int status = docker.waitContainerCmd(id).exec(new WaitContainerResultCallback())
                     .awaitStatusCode(TIMEOUT_SECONDS, TimeUnit.SECONDS);
