@@ -92,7 +92,7 @@ public final class Main implements Callable<Integer> {
             assembly.close();
             return 0;
         }
-        ServedFeatures features = ServedFeatures.of(assembly, Metrics.of(assembly.runner()), Version.number());
+        ServedFeatures features = ServedFeatures.of(assembly, assembly.metrics(), Version.number());
         if (httpOptions.isPresent()) {
             return serveHttp(features, httpOptions.get());
         }

@@ -7,6 +7,8 @@ import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.docker.DockerBackend;
 import dev.mcpsandbox.sandbox.backend.bubblewrap.BubblewrapBackend;
 import dev.mcpsandbox.sandbox.execution.CodeRunner;
+import dev.mcpsandbox.sandbox.execution.ExecutionAudit;
+import dev.mcpsandbox.server.operations.Metrics;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 import dev.mcpsandbox.server.tools.ExecuteCodeTool;
 import dev.mcpsandbox.server.tools.InFlightCalls;
@@ -42,21 +44,28 @@ public final class ServerAssembly implements AutoCloseable {
               stderr, exitCode and, on failure, error {type, message, line}; limitHit names a limit that stopped it.
             Print what you need to stdout; keep output small. Each call starts from an empty sandbox.""";
 
+    private final ServerConfig config;
+    private final LanguageCatalog languages;
     private final CodeRunner runner;
     private final ToolLayer toolLayer;
     private final AuditSink audit;
+    private final Metrics metrics;
     private final List<SyncToolSpecification> tools;
     private final List<SyncResourceSpecification> resources;
     private final InFlightCalls inFlight;
 
-    private ServerAssembly(CodeRunner runner, ToolLayer toolLayer, AuditSink audit, List<SyncToolSpecification> tools,
+    private ServerAssembly(ServerConfig config, LanguageCatalog languages, CodeRunner runner, ToolLayer toolLayer,
+                           AuditSink audit, Metrics metrics, List<SyncToolSpecification> tools,
                            List<SyncResourceSpecification> resources, InFlightCalls inFlight) {
-        this.resources = resources;
-        this.inFlight = inFlight;
+        this.config = config;
+        this.languages = languages;
         this.runner = runner;
         this.toolLayer = toolLayer;
         this.audit = audit;
+        this.metrics = metrics;
         this.tools = tools;
+        this.resources = resources;
+        this.inFlight = inFlight;
     }
 
     public static ServerAssembly assemble(ServerConfig config) throws SandboxException, IOException {
@@ -76,16 +85,18 @@ public final class ServerAssembly implements AutoCloseable {
                 || health.weakened().stream().anyMatch(w -> w.startsWith("no cgroups"));
         ToolLayer toolLayer = ToolLayer.start(config, audit, Clock.systemUTC());
         toolLayer.servers().forEach(s -> log.info("upstream server {}: {} {}", s.server(), s.state(), s.detail()));
-        CodeRunner runner = CodeRunner.create(backend, toolLayer, languages, config, audit, Clock.systemUTC(),
-                processesByRlimit);
+        CodeRunner runner = CodeRunner.create(backend, toolLayer, languages, config, Clock.systemUTC(), processesByRlimit);
+        Metrics metrics = new Metrics(runner::queued, System::nanoTime, Clock.systemUTC());
+        runner.listen(new ExecutionAudit(audit));
+        runner.listen(metrics);
         InFlightCalls inFlight = new InFlightCalls();
         List<SyncToolSpecification> tools = List.of(
-                new ExecuteCodeTool(runner, inFlight).specification(),
-                new ValidateCodeTool(runner).specification(),
-                new ListLanguagesTool(runner, backend.name()).specification(),
+                new ExecuteCodeTool(runner, inFlight, languages, config.limits()).specification(),
+                new ValidateCodeTool(runner, languages, toolLayer).specification(),
+                new ListLanguagesTool(languages, config.limits(), backend.name()).specification(),
                 new SearchToolsTool(toolLayer).specification());
-        return new ServerAssembly(runner, toolLayer, audit, tools, new ToolStubResources(toolLayer).specifications(),
-                inFlight);
+        return new ServerAssembly(config, languages, runner, toolLayer, audit, metrics, tools,
+                new ToolStubResources(toolLayer).specifications(), inFlight);
     }
 
     /** The backend the configuration chose ({@code "backend"}); docker and gvisor share one implementation. */
@@ -119,9 +130,31 @@ public final class ServerAssembly implements AutoCloseable {
         return inFlight;
     }
 
-    /** For operations (health, metrics) to read: languages, queue depth, upstream servers, limits. */
-    public CodeRunner runner() {
-        return runner;
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** The languages this server runs (and the ones it knows but cannot run here). */
+    public LanguageCatalog languages() {
+        return languages;
+    }
+
+    /** The upstream servers and the tools sandboxed code may call. */
+    public ToolLayer toolLayer() {
+        return toolLayer;
+    }
+
+    /** Counts every transport's requests and every execution's outcome. */
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * The server is stopping the runs still going after its grace period: each one's result says so and why,
+     * instead of a bare kill.
+     */
+    public void stopRuns(String why) {
+        runner.stopRuns(why);
     }
 
     @Override

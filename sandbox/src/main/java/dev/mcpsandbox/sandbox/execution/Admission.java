@@ -1,7 +1,9 @@
 package dev.mcpsandbox.sandbox.execution;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -9,6 +11,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is refused at once: a client gets a clear answer rather than a call that hangs.
  */
 final class Admission {
+    /** How often a queued request looks for its cancel. */
+    private static final Duration CANCEL_CHECK = Duration.ofMillis(25);
+
     private final Semaphore slots;
     private final int queueSize;
     private final AtomicInteger waiting = new AtomicInteger();
@@ -24,14 +29,22 @@ final class Admission {
         void close();
     }
 
-    Optional<Slot> enter() throws InterruptedException {
+    /**
+     * A slot, or empty when the queue is full or {@code cancellation} was requested while waiting (the caller
+     * tells the two apart): a cancelled request leaves the queue at once instead of running later.
+     */
+    Optional<Slot> enter(Cancellation cancellation) throws InterruptedException {
         if (!slots.tryAcquire()) {
             if (waiting.incrementAndGet() > queueSize) {
                 waiting.decrementAndGet();
                 return Optional.empty();
             }
             try {
-                slots.acquire();
+                while (!slots.tryAcquire(CANCEL_CHECK.toMillis(), TimeUnit.MILLISECONDS)) {
+                    if (cancellation.requested()) {
+                        return Optional.empty();
+                    }
+                }
             } finally {
                 waiting.decrementAndGet();
             }

@@ -29,6 +29,13 @@ public record RunReport(String executionId, String language, CapturedOutput stdo
         toolCalls = List.copyOf(toolCalls);
     }
 
+    /** The report of a run cancelled before its code started: nothing ran, nothing was written. */
+    public static RunReport nothingRan(String executionId, String language, ResourceLimits limits,
+                                       Optional<CompileReport> compile) {
+        return new RunReport(executionId, language, CapturedOutput.EMPTY, CapturedOutput.EMPTY, Duration.ZERO,
+                Optional.empty(), List.of(), limits, Optional.empty(), List.of(), compile, Harvest.Result.NONE);
+    }
+
     /** @param cached true when the program came from the build cache and no compiler ran */
     public record CompileReport(boolean cached, Duration duration) {
     }

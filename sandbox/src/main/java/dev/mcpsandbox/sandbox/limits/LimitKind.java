@@ -1,6 +1,11 @@
 package dev.mcpsandbox.sandbox.limits;
 
-/** The limit that ended a run, with the name the wire contract uses for {@code limitHit}. */
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/**
+ * The limit that ended a run, with the name the wire contract uses for {@code limitHit}: the one list of limit
+ * names, read by the published output schema, the metrics' labels and the README's table.
+ */
 public enum LimitKind {
     TIMEOUT("timeout", "the run exceeded its time limit (timeoutSeconds)"),
     MEMORY("memory", "the run exceeded its memory limit (memoryMb)"),
@@ -17,6 +22,7 @@ public enum LimitKind {
         this.explanation = explanation;
     }
 
+    @JsonValue
     public String wireName() {
         return wireName;
     }

@@ -1,8 +1,8 @@
 package dev.mcpsandbox.server.operations;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mcpsandbox.sandbox.execution.CodeRunner;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.server.ServerAssembly;
 import dev.mcpsandbox.tools.registry.ServerStatus;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -22,11 +22,11 @@ import java.util.function.BooleanSupplier;
 public final class HealthEndpoint extends HttpServlet {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final transient CodeRunner runner;
+    private final transient ServerAssembly assembly;
     private final transient BooleanSupplier stopping;
 
-    public HealthEndpoint(CodeRunner runner, BooleanSupplier stopping) {
-        this.runner = runner;
+    public HealthEndpoint(ServerAssembly assembly, BooleanSupplier stopping) {
+        this.assembly = assembly;
         this.stopping = stopping;
     }
 
@@ -35,9 +35,9 @@ public final class HealthEndpoint extends HttpServlet {
         boolean stop = stopping.getAsBoolean();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", stop ? "stopping" : "ok");
-        body.put("backend", runner.config().backend().jsonName());
-        body.put("languages", runner.languages().available().stream().map(DetectedLanguage::id).toList());
-        body.put("upstreamServers", runner.tools().servers().stream().map(HealthEndpoint::server).toList());
+        body.put("backend", assembly.config().backend().jsonName());
+        body.put("languages", assembly.languages().available().stream().map(DetectedLanguage::id).toList());
+        body.put("upstreamServers", assembly.toolLayer().servers().stream().map(HealthEndpoint::server).toList());
         response.setStatus(stop ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : HttpServletResponse.SC_OK);
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");

@@ -1,6 +1,8 @@
 package dev.mcpsandbox.server.operations;
 
-import dev.mcpsandbox.sandbox.execution.CodeRunner;
+import dev.mcpsandbox.sandbox.execution.ExecutionListener;
+import dev.mcpsandbox.sandbox.execution.ExecutionOutcome;
+import dev.mcpsandbox.sandbox.limits.LimitKind;
 import dev.mcpsandbox.server.tools.ExecuteCodeTool;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
@@ -13,29 +15,27 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
-import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
- * What the server did, counted by decorating the published tools' handlers — the execution path
- * itself stays untouched. One instance per process, shared by every transport, so stdio's
- * {@code mcp-sandbox://stats} resource and HTTP's {@code /metrics} read the same numbers.
+ * What the server did. Two sources: every published tool's handler is decorated to count requests (by tool and
+ * outcome), and as an {@link ExecutionListener} it hears each execution end with its typed outcome (by language
+ * and outcome, latency, tool calls made by the code). One instance per process, shared by every transport, so
+ * stdio's {@code mcp-sandbox://stats} resource and HTTP's {@code /metrics} read the same numbers.
  *
- * <p>Every label value comes from a fixed set (outcomes, refusal reasons, published tool names,
- * detected language ids, or {@code other}): a client cannot grow the number of series.
+ * <p>Every label value comes from a fixed set (outcomes, {@link LimitKind} names, refusal reasons, published tool
+ * names, detected language ids, or {@code other}): a client cannot grow the number of series.
  */
-public final class Metrics {
+public final class Metrics implements ExecutionListener {
     private static final String EXECUTE = ExecuteCodeTool.NAME;
 
-    private final Function<String, Optional<String>> languageId;
     private final IntSupplier queueDepth;
     private final LongSupplier nanoTime;
     private final Instant since;
@@ -48,24 +48,14 @@ public final class Metrics {
     private final AtomicInteger executionsInFlight = new AtomicInteger();
     private final AtomicInteger requestsInFlight = new AtomicInteger();
 
-    /**
-     * @param languageId maps what a client sent as {@code language} to a detected language id, or empty
-     * @param queueDepth executions waiting for a slot right now
-     */
-    public Metrics(Function<String, Optional<String>> languageId, IntSupplier queueDepth, LongSupplier nanoTime,
-                   Clock clock) {
-        this.languageId = languageId;
+    /** @param queueDepth executions waiting for a slot right now */
+    public Metrics(IntSupplier queueDepth, LongSupplier nanoTime, Clock clock) {
         this.queueDepth = queueDepth;
         this.nanoTime = nanoTime;
         this.since = clock.instant();
     }
 
-    public static Metrics of(CodeRunner runner) {
-        return new Metrics(name -> runner.languages().find(name).map(d -> d.id()), runner::queued, System::nanoTime,
-                Clock.systemUTC());
-    }
-
-    /** The same specifications, each handler timed and counted; {@code execute_code} also by language and outcome. */
+    /** The same specifications, each handler timed and counted. */
     public List<SyncToolSpecification> instrument(List<SyncToolSpecification> tools) {
         List<SyncToolSpecification> out = new ArrayList<>(tools.size());
         for (SyncToolSpecification spec : tools) {
@@ -78,7 +68,6 @@ public final class Metrics {
             String tool, BiFunction<McpSyncServerExchange, CallToolRequest, CallToolResult> handler) {
         boolean execute = EXECUTE.equals(tool);
         return (exchange, request) -> {
-            long started = nanoTime.getAsLong();
             requestsInFlight.incrementAndGet();
             if (execute) {
                 executionsInFlight.incrementAndGet();
@@ -89,30 +78,37 @@ public final class Metrics {
                 return result;
             } finally {
                 requestsInFlight.decrementAndGet();
-                String outcome = result == null ? "exception" : Boolean.TRUE.equals(result.isError()) ? "error" : "ok";
-                counter(toolRequests, new RequestKey(tool, outcome)).increment();
                 if (execute) {
                     executionsInFlight.decrementAndGet();
-                    recordExecution(request, result, nanoTime.getAsLong() - started);
                 }
+                String outcome = result == null ? "exception" : Boolean.TRUE.equals(result.isError()) ? "error" : "ok";
+                counter(toolRequests, new RequestKey(tool, outcome)).increment();
             }
         };
     }
 
-    private void recordExecution(CallToolRequest request, CallToolResult result, long nanos) {
-        Object requested = request.arguments() == null ? null : request.arguments().get("language");
-        String language = requested instanceof String s ? languageId.apply(s).orElse("other") : "other";
-        RunOutcome outcome = RunOutcome.of(result);
-        counter(executions, new ExecutionKey(language, outcome.label())).increment();
-        if (outcome.ran()) {
-            latency.computeIfAbsent(language, l -> new LatencyHistogram()).observe(nanos / 1e9);
+    @Override
+    public void ended(Ended execution) {
+        String language = execution.languageId().orElse("other");
+        ExecutionOutcome outcome = execution.outcome();
+        counter(executions, new ExecutionKey(language, label(outcome))).increment();
+        if (outcome.kind().ran()) {
+            latency.computeIfAbsent(language, l -> new LatencyHistogram()).observe(execution.took().toNanos() / 1e9);
         }
-        if (result != null && result.structuredContent() instanceof Map<?, ?> s && s.get("toolCalls") instanceof List<?> calls) {
-            for (Object call : calls) {
-                boolean ok = call instanceof Map<?, ?> c && Boolean.TRUE.equals(c.get("ok"));
-                counter(codeToolCalls, ok ? "ok" : "error").increment();
-            }
-        }
+        outcome.report().ifPresent(r -> r.toolCalls().forEach(c -> counter(codeToolCalls, c.ok() ? "ok" : "error")
+                .increment()));
+    }
+
+    /** The outcome label: ok, error (a non-zero exit), a limit's name, cancelled, shutdown, rejected, sandbox_failure. */
+    static String label(ExecutionOutcome outcome) {
+        return switch (outcome.kind()) {
+            case EXITED -> outcome.succeeded() ? "ok" : "error";
+            case LIMIT -> outcome.limit().map(LimitKind::wireName).orElse("limit_other");
+            case CANCELLED -> "cancelled";
+            case STOPPED -> "shutdown";
+            case REJECTED -> "rejected";
+            case FAILED -> "sandbox_failure";
+        };
     }
 
     /** An HTTP request refused before it reached a transport. */
@@ -133,11 +129,11 @@ public final class Metrics {
     public String prometheus() {
         PrometheusText p = new PrometheusText();
         p.help("mcp_sandbox_executions_total", "counter", "execute_code calls by language and outcome (ok, error, a limit"
-                + " name, cancelled, shutdown, rejected, sandbox_failure, exception).");
+                + " name, cancelled, shutdown, rejected, sandbox_failure).");
         new TreeMap<>(executions).forEach((k, v) -> p.sample("mcp_sandbox_executions_total",
                 labels("language", k.language(), "outcome", k.outcome()), v.sum()));
         p.help("mcp_sandbox_execution_duration_seconds", "histogram",
-                "Wall-clock time of execute_code calls that ran (queue wait included).");
+                "Wall-clock time of execute_code calls that reached a sandbox (queue wait included).");
         new TreeMap<>(latency).forEach((language, h) -> h.write(p, "mcp_sandbox_execution_duration_seconds",
                 labels("language", language)));
         p.help("mcp_sandbox_execution_queue_depth", "gauge", "Executions waiting for a free slot.");

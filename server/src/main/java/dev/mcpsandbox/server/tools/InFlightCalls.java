@@ -8,9 +8,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * The {@code execute_code} calls running now, by JSON-RPC request id, so a {@code notifications/cancelled}
@@ -32,7 +35,27 @@ public final class InFlightCalls {
         return JSON.writeValueAsString(message);
     }
 
+    /** Cancels for calls not registered yet (the cancel overtook its call): at most this many, for this long. */
+    private static final int EARLY_CANCELS_KEPT = 1024;
+    private static final Duration EARLY_CANCEL_LIFETIME = Duration.ofSeconds(30);
+
     private final Map<String, Cancellation> running = new ConcurrentHashMap<>();
+    /**
+     * A {@code notifications/cancelled} read before the SDK hands its call to the handler (the transport reads
+     * both on one thread; the handler starts on another) must still win: it waits here, keyed like the call.
+     * Calls that already ended are remembered too, so a late cancel is not kept for a reused id.
+     */
+    private final Map<String, Long> earlyCancels = boundedMap();
+    private final Map<String, Long> recentlyEnded = boundedMap();
+    private final LongSupplier nanoTime;
+
+    public InFlightCalls() {
+        this(System::nanoTime);
+    }
+
+    InFlightCalls(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+    }
 
     /**
      * Looks at one incoming JSON-RPC message of a session ({@code scope}: the MCP session id, or "" for
@@ -77,20 +100,55 @@ public final class InFlightCalls {
         return scope + "#" + id.toString();
     }
 
-    /** Cancels the call with this key (from {@link Observed#callKey()}); false if none runs. */
+    /**
+     * Cancels the call with this key (from {@link Observed#callKey()}); false if none runs now. A cancel for a call
+     * that has not started yet is kept (bounded, short-lived) and cancels it as it registers.
+     */
     public boolean cancel(String requestId) {
-        Cancellation c = running.get(requestId);
-        if (c != null) {
-            c.cancel();
-            return true;
+        synchronized (this) {
+            Cancellation c = running.get(requestId);
+            if (c != null) {
+                c.cancel();
+                return true;
+            }
+            if (!recentlyEnded.containsKey(requestId)) {
+                earlyCancels.put(requestId, nanoTime.getAsLong());
+            }
+            return false;
         }
-        return false;
     }
 
     Registration register(Optional<String> requestId) {
         Cancellation cancellation = new Cancellation();
-        requestId.ifPresent(id -> running.put(id, cancellation));
-        return new Registration(cancellation, () -> requestId.ifPresent(id -> running.remove(id, cancellation)));
+        if (requestId.isEmpty()) {
+            return new Registration(cancellation, () -> { });
+        }
+        String id = requestId.get();
+        synchronized (this) {
+            recentlyEnded.remove(id);
+            Long cancelledAt = earlyCancels.remove(id);
+            if (cancelledAt != null && nanoTime.getAsLong() - cancelledAt < EARLY_CANCEL_LIFETIME.toNanos()) {
+                log.info("client cancelled request {} before it started", id);
+                cancellation.cancel();
+            }
+            running.put(id, cancellation);
+        }
+        return new Registration(cancellation, () -> {
+            synchronized (this) {
+                if (running.remove(id, cancellation)) {
+                    recentlyEnded.put(id, nanoTime.getAsLong());
+                }
+            }
+        });
+    }
+
+    private static Map<String, Long> boundedMap() {
+        return new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+                return size() > EARLY_CANCELS_KEPT;
+            }
+        };
     }
 
     record Registration(Cancellation cancellation, Runnable release) implements AutoCloseable {

@@ -1,9 +1,16 @@
 package dev.mcpsandbox.server.tools;
 
 import dev.mcpsandbox.sandbox.execution.CodeRunner;
+import dev.mcpsandbox.sandbox.execution.ValidationOutcome;
 import dev.mcpsandbox.sandbox.execution.ValidationReport;
-import dev.mcpsandbox.sandbox.language.AdvisoryScan;
+import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 import dev.mcpsandbox.sandbox.language.SyntaxProblem;
+import dev.mcpsandbox.server.contract.ToolContract;
+import dev.mcpsandbox.server.contract.ValidateCodeArguments;
+import dev.mcpsandbox.server.contract.ValidateCodeResult;
+import dev.mcpsandbox.server.contract.ValidateCodeResult.ToolReference;
+import dev.mcpsandbox.tools.ToolLayer;
 import dev.mcpsandbox.tools.discovery.ToolReferences;
 import dev.mcpsandbox.tools.policy.PolicyDecision;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
@@ -14,9 +21,9 @@ import io.modelcontextprotocol.spec.McpSchema.TextContent;
 import io.modelcontextprotocol.spec.McpSchema.Tool;
 import io.modelcontextprotocol.spec.McpSchema.ToolAnnotations;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code validate_code}: the language's own parser, run inside a sandbox, plus advisory findings.
@@ -28,124 +35,89 @@ public final class ValidateCodeTool {
             + " (the sandbox is). The code may run whatever they say.";
 
     private final CodeRunner runner;
+    private final LanguageCatalog languages;
+    private final ToolLayer tools;
+    private final ToolContract<ValidateCodeArguments, ValidateCodeResult> contract;
 
-    public ValidateCodeTool(CodeRunner runner) {
+    public ValidateCodeTool(CodeRunner runner, LanguageCatalog languages, ToolLayer tools) {
         this.runner = runner;
+        this.languages = languages;
+        this.tools = tools;
+        this.contract = ToolContract.of(ValidateCodeArguments.class, ValidateCodeResult.class,
+                Map.of("languages", languages.availableIds(), "advisoryNote", ADVISORY_NOTE));
     }
 
     public SyncToolSpecification specification() {
-        Map<String, Object> input = Schemas.object(Schemas.props(
-                "language", Schemas.type("string", "One of: " + runner.languages().availableIds() + "."),
-                "code", Schemas.type("string", "The program to check.")), List.of("language", "code"));
-        Map<String, Object> problem = Schemas.object(Schemas.props(
-                "line", Schemas.nullable("integer", ""), "column", Schemas.nullable("integer", ""),
-                "message", Schemas.type("string", "")), List.of("message"));
-        Map<String, Object> finding = Schemas.object(Schemas.props(
-                "category", Schemas.type("string", ""), "message", Schemas.type("string", ""),
-                "line", Schemas.type("integer", ""), "advisory", Schemas.type("boolean", "Always true.")),
-                List.of("category", "message", "advisory"));
-        Map<String, Object> toolRef = Schemas.object(Schemas.props(
-                "name", Schemas.type("string", "Qualified name server.tool, or the name as written when unknown."),
-                "line", Schemas.type("integer", ""),
-                "allowed", Schemas.type("boolean", "The operator's policy lets the code call it."),
-                "needsConfirmation", Schemas.type("boolean", ""),
-                "reason", Schemas.type("string", "Why it is not callable, when it is not.")),
-                List.of("name", "allowed"));
-        Map<String, Object> output = Schemas.object(Schemas.props(
-                "valid", Schemas.type("boolean", "True when the language's parser accepts the code."),
-                "tools", Schemas.arrayOf(toolRef, "MCP tools the code refers to (code mode), and whether each is allowed."),
-                "errors", Schemas.arrayOf(problem, "Syntax errors, with 1-based line and column."),
-                "findings", Schemas.arrayOf(finding, ADVISORY_NOTE),
-                "note", Schemas.type("string", "")), List.of("valid", "errors", "findings"));
-        Tool tool = Tool.builder(NAME, input)
+        Tool tool = Tool.builder(NAME, contract.inputSchema())
                 .title("Check code without running it")
                 .description("Parse code with the language's own checker inside the sandbox (Python: compile; JavaScript:"
                         + " node --check; Bash: bash -n) and return syntax errors with line and column, plus advisory"
                         + " findings such as 'opens a network socket' (the sandbox has no network).")
                 .annotations(new ToolAnnotations("Check code without running it", true, false, true, false, false))
-                .outputSchema(output)
+                .outputSchema(contract.outputSchema())
                 .build();
         return SyncToolSpecification.builder().tool(tool).callHandler(this::call).build();
     }
 
     private CallToolResult call(McpSyncServerExchange exchange, CallToolRequest request) {
-        Arguments args = new Arguments(request.arguments());
-        String language = args.requiredString("language");
-        String code = args.requiredString("code");
-        if (!args.problems().isEmpty()) {
-            return failure(String.join("; ", args.problems()));
+        ToolContract.Parsed<ValidateCodeArguments> parsed = contract.parse(request.arguments());
+        if (parsed instanceof ToolContract.Invalid<ValidateCodeArguments> invalid) {
+            return notChecked(invalid.message());
         }
-        ValidationReport report;
-        try {
-            report = runner.validate(language, code);
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            return failure(e.getMessage());
+        ValidateCodeArguments args = ((ToolContract.Valid<ValidateCodeArguments>) parsed).arguments();
+        ValidationOutcome outcome = runner.validate(args.language(), args.code());
+        if (outcome instanceof ValidationOutcome.Rejected rejected) {
+            return notChecked(rejected.message());
         }
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("valid", report.valid());
-        s.put("errors", report.errors().stream().map(ValidateCodeTool::problemJson).toList());
-        s.put("findings", report.findings().stream().map(ValidateCodeTool::findingJson).toList());
-        List<Map<String, Object>> references = ToolReferences.find(runner.languages().find(language)
-                        .map(l -> l.id()).orElse(language), code, runner.tools().knownTools())
-                .stream().map(this::referenceJson).toList();
-        s.put("tools", references);
-        s.put("note", ADVISORY_NOTE);
-        StringBuilder text = new StringBuilder(report.valid() ? "valid\n" : "invalid\n");
-        report.errors().forEach(e -> text.append("error").append(e.line().map(l -> " line " + l).orElse(""))
+        if (outcome instanceof ValidationOutcome.Failed failed) {
+            return notChecked(failed.message());
+        }
+        ValidationReport report = ((ValidationOutcome.Checked) outcome).report();
+        String languageId = languages.find(args.language()).map(DetectedLanguage::id).orElse(args.language());
+        List<ToolReference> references = ToolReferences.find(languageId, args.code(), tools.knownTools()).stream()
+                .map(this::reference).toList();
+        ValidateCodeResult result = new ValidateCodeResult(report.valid(), references,
+                report.errors().stream().map(ValidateCodeTool::syntaxError).toList(),
+                report.findings().stream().map(f -> new ValidateCodeResult.Finding(f.category(), f.message(), f.line(),
+                        true)).toList(),
+                ADVISORY_NOTE);
+        return CallToolResult.builder().content(List.of(new TextContent(text(result))))
+                .structuredContent(contract.structured(result)).isError(false).build();
+    }
+
+    private static String text(ValidateCodeResult r) {
+        StringBuilder text = new StringBuilder(r.valid() ? "valid\n" : "invalid\n");
+        r.errors().forEach(e -> text.append("error").append(e.line().map(l -> " line " + l).orElse(""))
                 .append(e.column().map(c -> " column " + c).orElse("")).append(": ").append(e.message()).append('\n'));
-        references.forEach(r -> text.append("tool ").append(r.get("name")).append(": ")
-                .append(Boolean.TRUE.equals(r.get("allowed")) ? "allowed" : "not callable — " + r.get("reason")).append('\n'));
-        report.findings().forEach(f -> text.append("advisory (").append(f.category()).append("): ").append(f.message())
+        r.tools().forEach(t -> text.append("tool ").append(t.name()).append(": ")
+                .append(t.allowed() ? "allowed" : "not callable — " + t.reason().orElse("")).append('\n'));
+        r.findings().forEach(f -> text.append("advisory (").append(f.category()).append("): ").append(f.message())
                 .append('\n'));
-        return CallToolResult.builder().content(List.of(new TextContent(text.toString().stripTrailing())))
-                .structuredContent(s).isError(false).build();
+        return text.toString().stripTrailing();
     }
 
-    private Map<String, Object> referenceJson(ToolReferences.Reference reference) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", reference.name());
-        m.put("line", reference.line());
+    private ToolReference reference(ToolReferences.Reference reference) {
         if (reference.tool().isEmpty()) {
-            m.put("allowed", false);
-            m.put("needsConfirmation", false);
-            m.put("reason", runner.tools().hasServers() ? "no such tool on the available servers (see search_tools)"
-                    : "no upstream MCP servers are configured");
-            return m;
+            return new ToolReference(reference.name(), reference.line(), false, false,
+                    Optional.of(tools.hasServers() ? "no such tool on the available servers (see search_tools)"
+                            : "no upstream MCP servers are configured"));
         }
-        PolicyDecision decision = runner.tools().decide(reference.tool().get());
-        m.put("allowed", !(decision instanceof PolicyDecision.Deny));
-        m.put("needsConfirmation", decision instanceof PolicyDecision.Confirm);
-        if (decision instanceof PolicyDecision.Deny deny) {
-            m.put("reason", deny.reason());
-        }
-        return m;
+        PolicyDecision decision = tools.decide(reference.tool().get());
+        return new ToolReference(reference.name(), reference.line(), !(decision instanceof PolicyDecision.Deny),
+                decision instanceof PolicyDecision.Confirm,
+                decision instanceof PolicyDecision.Deny deny ? Optional.of(deny.reason()) : Optional.empty());
     }
 
-    private static Map<String, Object> problemJson(SyntaxProblem p) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("line", p.line().orElse(null));
-        m.put("column", p.column().orElse(null));
-        m.put("message", p.message());
-        return m;
+    private static ValidateCodeResult.SyntaxError syntaxError(SyntaxProblem p) {
+        return new ValidateCodeResult.SyntaxError(p.line(), p.column(), p.message());
     }
 
-    private static Map<String, Object> findingJson(AdvisoryScan.Finding f) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("category", f.category());
-        m.put("message", f.message());
-        m.put("line", f.line());
-        m.put("advisory", true);
-        return m;
-    }
-
-    private static CallToolResult failure(String message) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("valid", false);
-        s.put("errors", List.of(problemJson(new SyntaxProblem(java.util.Optional.empty(), java.util.Optional.empty(), message))));
-        s.put("findings", List.of());
-        s.put("tools", List.of());
-        s.put("note", message);
+    /** Bad input answers in the published shape too, with the reason as the one error. */
+    private CallToolResult notChecked(String message) {
+        ValidateCodeResult result = new ValidateCodeResult(false, List.of(),
+                List.of(new ValidateCodeResult.SyntaxError(Optional.empty(), Optional.empty(), message)), List.of(),
+                message);
         return CallToolResult.builder().content(List.of(new TextContent("not checked: " + message)))
-                .structuredContent(s).isError(true).build();
+                .structuredContent(contract.structured(result)).isError(true).build();
     }
 }

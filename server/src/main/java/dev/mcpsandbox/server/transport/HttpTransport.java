@@ -115,7 +115,7 @@ public final class HttpTransport {
         context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(asyncHolder(new ServletHolder("streamable-http", streamable)), MCP_PATH);
         context.addServlet(asyncHolder(new ServletHolder("sse", sse)), SSE_PATH + "/*");
-        context.addServlet(new ServletHolder("health", new HealthEndpoint(features.assembly().runner(), guard::stopping)),
+        context.addServlet(new ServletHolder("health", new HealthEndpoint(features.assembly(), guard::stopping)),
                 RequestGuard.HEALTH_PATH);
         context.addServlet(new ServletHolder("metrics", new MetricsEndpoint(features.metrics())), "/metrics");
         jetty.setHandler(context);
@@ -146,7 +146,7 @@ public final class HttpTransport {
      * run the operator allows; keep-alive pings cover open streams well within this.
      */
     private static Duration idleTimeout(ServedFeatures features, HttpOptions options) {
-        long maxRun = features.assembly().runner().config().limits().maxima().timeoutSeconds();
+        long maxRun = features.assembly().config().limits().maxima().timeoutSeconds();
         Duration forRuns = Duration.ofSeconds(maxRun + 60);
         Duration forPings = options.keepAlive().multipliedBy(3);
         return forRuns.compareTo(forPings) > 0 ? forRuns : forPings;
@@ -180,7 +180,7 @@ public final class HttpTransport {
             if (!awaitIdle(grace)) {
                 log.warn("stopping: {} requests still running after {} s; stopping their sandboxes", running(),
                         grace.toSeconds());
-                features.shutdownNotice().runsStopped("the server is shutting down and stopped this run after the "
+                features.assembly().stopRuns("the server is shutting down and stopped this run after the "
                         + grace.toSeconds() + " s grace period; run it again (on another replica, or once the server is"
                         + " back)");
                 closeOnce.run();

@@ -27,13 +27,12 @@ public final class ServedFeatures {
     private final String version;
     private final List<SyncToolSpecification> tools;
     private final List<SyncResourceSpecification> resources;
-    private final ShutdownNotice shutdownNotice = new ShutdownNotice();
 
     private ServedFeatures(ServerAssembly assembly, Metrics metrics, String version) {
         this.assembly = assembly;
         this.metrics = metrics;
         this.version = version;
-        this.tools = metrics.instrument(shutdownNotice.decorate(assembly.tools()));
+        this.tools = metrics.instrument(assembly.tools());
         List<SyncResourceSpecification> all = new ArrayList<>(assembly.resources());
         all.add(StatsResource.specification(metrics));
         this.resources = List.copyOf(all);
@@ -55,11 +54,6 @@ public final class ServedFeatures {
         return version;
     }
 
-    /** Marks runs the server stops while shutting down. */
-    ShutdownNotice shutdownNotice() {
-        return shutdownNotice;
-    }
-
     public List<SyncToolSpecification> tools() {
         return tools;
     }
@@ -75,6 +69,8 @@ public final class ServedFeatures {
                 .instructions(assembly.instructions())
                 .capabilities(ServerCapabilities.builder().tools(true).resources(false, true).logging().build())
                 .requestTimeout(REQUEST_TIMEOUT)
+                // Each tool checks its arguments against its own contract, with messages that name what to fix.
+                .validateToolInputs(false)
                 .tools(tools)
                 .resources(resources)
                 .build();

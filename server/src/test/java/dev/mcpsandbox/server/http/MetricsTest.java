@@ -1,6 +1,15 @@
 package dev.mcpsandbox.server.http;
 
+import dev.mcpsandbox.config.ResourceLimits;
+import dev.mcpsandbox.sandbox.execution.ExecutionListener;
+import dev.mcpsandbox.sandbox.execution.ExecutionOutcome;
+import dev.mcpsandbox.sandbox.execution.ExecutionRequest;
+import dev.mcpsandbox.sandbox.execution.RunReport;
+import dev.mcpsandbox.sandbox.limits.LimitKind;
+import dev.mcpsandbox.sandbox.output.CapturedOutput;
+import dev.mcpsandbox.sandbox.output.Harvest;
 import dev.mcpsandbox.server.operations.HttpRefusal;
+import dev.mcpsandbox.tools.bridge.ToolCallRecord;
 import dev.mcpsandbox.server.operations.Metrics;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
@@ -9,7 +18,8 @@ import io.modelcontextprotocol.spec.McpSchema.Tool;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
-import java.util.HashMap;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,46 +30,71 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class MetricsTest {
     private final AtomicLong now = new AtomicLong();
-    private final Metrics metrics = new Metrics(
-            name -> name.equals("python") || name.equals("py") ? Optional.of("python") : Optional.empty(),
-            () -> 3, now::get, Clock.systemUTC());
+    private final Metrics metrics = new Metrics(() -> 3, now::get, Clock.systemUTC());
 
     @Test
-    void executeCode_isCountedByLanguageAndOutcome_readFromTheResult() {
-        SyncToolSpecification spec = metrics.instrument(List.of(tool("execute_code", request -> {
-            now.addAndGet(70_000_000); // 70 ms
-            Object code = request.arguments().get("code");
-            return switch ((String) code) {
-                case "ok" -> result(false, Map.of("exitCode", 0, "toolCalls", List.of(Map.of("tool", "a.b", "ok", true),
-                        Map.of("tool", "a.c", "ok", false))));
-                case "fail" -> result(true, Map.of("exitCode", 1));
-                case "slow" -> result(true, map("exitCode", null, "limitHit", "timeout"));
-                default -> result(true, map("exitCode", null, "error", Map.of("type", "invalid_request")));
-            };
-        }))).get(0);
-        call(spec, "py", "ok");
-        call(spec, "python", "fail");
-        call(spec, "python", "slow");
-        call(spec, "cobol", "rejected");
+    void executions_areCountedByLanguageAndOutcome_fromTheTypedOutcome() {
+        ended("python", new ExecutionOutcome.Finished(0, report(List.of(new ToolCallRecord("a.b", true, 3, Optional.empty()),
+                new ToolCallRecord("a.c", false, 4, Optional.of("denied"))))));
+        ended("python", new ExecutionOutcome.Finished(1, report(List.of())));
+        ended("python", new ExecutionOutcome.LimitHit(LimitKind.TIMEOUT, Optional.empty(), report(List.of())));
+        ended("python", new ExecutionOutcome.Cancelled(report(List.of())));
+        ended("python", new ExecutionOutcome.Stopped("the server is shutting down", Optional.empty()));
+        ended(null, new ExecutionOutcome.Rejected("unknown language \"cobol\""));
+        ended(null, new ExecutionOutcome.Failed("the sandbox could not run the code"));
 
         String text = metrics.prometheus();
         assertThat(text)
                 .contains("mcp_sandbox_executions_total{language=\"python\",outcome=\"ok\"} 1")
                 .contains("mcp_sandbox_executions_total{language=\"python\",outcome=\"error\"} 1")
                 .contains("mcp_sandbox_executions_total{language=\"python\",outcome=\"timeout\"} 1")
+                .contains("mcp_sandbox_executions_total{language=\"python\",outcome=\"cancelled\"} 1")
+                .contains("mcp_sandbox_executions_total{language=\"python\",outcome=\"shutdown\"} 1")
                 .contains("mcp_sandbox_executions_total{language=\"other\",outcome=\"rejected\"} 1")
+                .contains("mcp_sandbox_executions_total{language=\"other\",outcome=\"sandbox_failure\"} 1")
                 .contains("mcp_sandbox_execution_duration_seconds_bucket{language=\"python\",le=\"0.05\"} 0")
-                .contains("mcp_sandbox_execution_duration_seconds_bucket{language=\"python\",le=\"0.1\"} 3")
-                .contains("mcp_sandbox_execution_duration_seconds_count{language=\"python\"} 3")
+                .contains("mcp_sandbox_execution_duration_seconds_bucket{language=\"python\",le=\"0.1\"} 5")
                 .doesNotContain("mcp_sandbox_execution_duration_seconds_count{language=\"other\"}")
                 .contains("mcp_sandbox_execution_queue_depth 3")
                 .contains("mcp_sandbox_code_tool_calls_total{outcome=\"ok\"} 1")
-                .contains("mcp_sandbox_code_tool_calls_total{outcome=\"error\"} 1")
-                .contains("mcp_sandbox_tool_requests_total{tool=\"execute_code\",outcome=\"error\"} 3");
+                .contains("mcp_sandbox_code_tool_calls_total{outcome=\"error\"} 1");
         @SuppressWarnings("unchecked")
         Map<String, Object> executions = (Map<String, Object>) metrics.summary().get("executions");
-        assertThat(executions.get("total")).isEqualTo(4L);
+        assertThat(executions.get("total")).isEqualTo(7L);
         assertThat(executions.get("queued")).isEqualTo(3);
+    }
+
+    @Test
+    void everyLimitName_isALabelOfItsOwn() {
+        for (LimitKind limit : LimitKind.values()) {
+            ended("python", new ExecutionOutcome.LimitHit(limit, Optional.empty(), report(List.of())));
+        }
+        String text = metrics.prometheus();
+        for (LimitKind limit : LimitKind.values()) {
+            assertThat(text).contains("outcome=\"" + limit.wireName() + "\"} 1");
+        }
+    }
+
+    @Test
+    void toolRequests_areCountedByToolAndIsError() {
+        SyncToolSpecification spec = metrics.instrument(List.of(tool("execute_code",
+                request -> CallToolResult.builder().addTextContent("x").isError(true).build()))).get(0);
+        call(spec, "python", "x");
+        call(spec, "python", "y");
+        assertThat(metrics.prometheus())
+                .contains("mcp_sandbox_tool_requests_total{tool=\"execute_code\",outcome=\"error\"} 2")
+                .contains("mcp_sandbox_executions_in_flight 0");
+    }
+
+    private void ended(String languageId, ExecutionOutcome outcome) {
+        metrics.ended(new ExecutionListener.Ended("x1", Instant.EPOCH, ExecutionRequest.of("py", "code"),
+                Optional.ofNullable(languageId), Optional.empty(), outcome, Duration.ofMillis(70)));
+    }
+
+    private static RunReport report(List<ToolCallRecord> calls) {
+        return new RunReport("x1", "python", CapturedOutput.EMPTY, CapturedOutput.EMPTY, Duration.ofMillis(60),
+                Optional.empty(), List.of(), ResourceLimits.DEFAULTS, Optional.empty(), calls, Optional.empty(),
+                Harvest.Result.NONE);
     }
 
     @Test
@@ -88,17 +123,5 @@ class MetricsTest {
     private static SyncToolSpecification tool(String name, java.util.function.Function<CallToolRequest, CallToolResult> f) {
         Tool tool = Tool.builder(name, Map.of("type", "object")).build();
         return new SyncToolSpecification(tool, (exchange, request) -> f.apply(request));
-    }
-
-    private static CallToolResult result(boolean isError, Map<String, Object> structured) {
-        return CallToolResult.builder().addTextContent("x").structuredContent(structured).isError(isError).build();
-    }
-
-    private static Map<String, Object> map(Object... kv) {
-        Map<String, Object> m = new HashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
     }
 }

@@ -15,7 +15,7 @@ public sealed interface AuditEvent permits AuditEvent.ExecutionFinished, AuditEv
      * One execution, whatever its outcome.
      *
      * @param codeSha256 hex SHA-256 of the code as UTF-8; the code itself is not logged
-     * @param outcome    {@code exited}, {@code limit}, {@code cancelled}, {@code rejected} or {@code failed}
+     * @param outcome    {@code exited}, {@code limit}, {@code cancelled}, {@code stopped} (by a server shutdown), {@code rejected} or {@code failed}
      * @param detail     exit code, limit name or refusal reason
      */
     record ExecutionFinished(Instant at, String executionId, String language, String codeSha256, int codeBytes,

@@ -1,0 +1,153 @@
+package dev.mcpsandbox.sandbox.execution;
+
+import dev.mcpsandbox.config.ResourceLimits;
+import dev.mcpsandbox.sandbox.backend.Sandbox;
+import dev.mcpsandbox.sandbox.backend.SandboxBackend;
+import dev.mcpsandbox.sandbox.backend.SandboxException;
+import dev.mcpsandbox.sandbox.backend.SandboxSpec;
+import dev.mcpsandbox.sandbox.language.CodeError;
+import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.language.RunOptions;
+import dev.mcpsandbox.sandbox.language.SyntaxProblem;
+import dev.mcpsandbox.sandbox.limits.LimitKind;
+import dev.mcpsandbox.sandbox.output.CapturedOutput;
+import dev.mcpsandbox.sandbox.output.Harvest;
+import dev.mcpsandbox.sandbox.output.ProducedFile;
+import dev.mcpsandbox.sandbox.output.SecretRedactor;
+import dev.mcpsandbox.sandbox.pool.WarmPool;
+import dev.mcpsandbox.tools.ToolLayer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+
+/**
+ * One admitted request, step by step: compile (or take the build from the cache), take a pre-started sandbox
+ * or create one, run, then read how it ended. A cancel is honoured between every step, not only while the code
+ * runs, so a cancel that arrives while the request waits or compiles still wins.
+ */
+final class ProgramRun {
+    private static final Logger log = LoggerFactory.getLogger(ProgramRun.class);
+
+    /** What every run shares: the machinery, and the operator's settings that shape a run. */
+    record Machinery(SandboxBackend backend, WarmPool warmPool, ToolLayer tools, Compilation compilation,
+                     Harvest outputFiles, Optional<SecretRedactor> redactor, Executor io, boolean perUidProcessLimit,
+                     ResourceLimits maxima, int compileTimeoutSeconds) {
+    }
+
+    private final Machinery machinery;
+
+    ProgramRun(Machinery machinery) {
+        this.machinery = machinery;
+    }
+
+    ExecutionOutcome run(String id, RequestCheck.Admitted request, CallContext context)
+            throws SandboxException, InterruptedException {
+        DetectedLanguage language = request.language();
+        String entry = request.entryFile();
+        List<ProducedFile> program = List.of();
+        Optional<RunReport.CompileReport> compiled = Optional.empty();
+        Optional<List<String>> compileCommand = language.language().compileCommand(language.binary(), entry);
+        if (context.cancellation().requested()) {
+            return cancelledBeforeRunning(id, request, compiled);
+        }
+        if (compileCommand.isPresent()) {
+            ResourceLimits compileLimits = Compilation.limits(request.limits(), language.language().compilerNeeds(),
+                    machinery.maxima(), machinery.compileTimeoutSeconds());
+            Compilation.Built built = machinery.compilation().build(id, language, compileCommand.get(), entry,
+                    request.code(), compileLimits, context);
+            if (built instanceof Compilation.Rejected rejected) {
+                return compileFailed(id, request, rejected);
+            }
+            Compilation.Ready ready = (Compilation.Ready) built;
+            program = ready.program();
+            compiled = Optional.of(new RunReport.CompileReport(ready.cached(), ready.took()));
+            log.debug("{}: program {} in {} ms", id, ready.cached() ? "from the build cache" : "compiled",
+                    ready.took().toMillis());
+            if (context.cancellation().requested()) {
+                return cancelledBeforeRunning(id, request, compiled);
+            }
+        }
+        List<String> command = language.language().runCommand(language.binary(), entry,
+                new RunOptions(request.limits().memoryMb(), request.imageFormat()));
+        SandboxSpec spec = SandboxRun.spec(id, language, command, language.language().goLine(), request.limits());
+        SandboxRun.BridgeOpener bridge = socket -> Optional.of(machinery.tools().openBridge(id, socket,
+                request.limits(), context.confirmer()));
+        Optional<Sandbox> warm = machinery.warmPool().take(language.id(), spec);
+        Sandbox sandbox = warm.isPresent() ? warm.get() : machinery.backend().create(spec);
+        log.debug("{}: {} sandbox", id, warm.isPresent() ? "pre-started" : "new");
+        SandboxRun.Raw raw = SandboxRun.run(sandbox, spec, new SandboxRun.Inputs(entry, request.code(), request.files(),
+                program, request.stdin()), machinery.outputFiles(), bridge, context, machinery.io(),
+                machinery.perUidProcessLimit());
+        return outcome(id, request, raw, compiled);
+    }
+
+    private ExecutionOutcome outcome(String id, RequestCheck.Admitted request, SandboxRun.Raw raw,
+                                     Optional<RunReport.CompileReport> compiled) {
+        DetectedLanguage language = request.language();
+        OutputRedaction redaction = new OutputRedaction(machinery.redactor());
+        CapturedOutput stdout = redaction.apply(raw.stdout());
+        CapturedOutput stderr = redaction.apply(raw.stderr());
+        Harvest.Result files = redaction.apply(raw.produced());
+        Optional<CodeError> error = raw.exitCode().filter(c -> c != 0).isPresent() || raw.stoppedFor().isPresent()
+                ? language.language().runtimeError(stderr.text(), "/workspace/" + request.entryFile()) : Optional.empty();
+        RunReport report = new RunReport(id, language.id(), stdout, stderr, raw.duration(), error, redaction.kinds(),
+                request.limits(), raw.result(), raw.toolCalls(), compiled, files);
+        return ending(raw, report, LimitClassifier.of(raw, language, stderr.text(), error));
+    }
+
+    /** The compiler refused the code or was stopped: its diagnostics, with the first problem as the error. */
+    private ExecutionOutcome compileFailed(String id, RequestCheck.Admitted request, Compilation.Rejected rejected) {
+        SandboxRun.Raw raw = rejected.raw();
+        DetectedLanguage language = request.language();
+        OutputRedaction redaction = new OutputRedaction(machinery.redactor());
+        CapturedOutput stdout = redaction.apply(raw.stdout());
+        CapturedOutput stderr = redaction.apply(raw.stderr());
+        Optional<LimitKind> limit = LimitClassifier.of(raw, language, stderr.text(), Optional.empty());
+        CodeError error;
+        if (limit.isPresent()) {
+            error = new CodeError("compile", "the compiler was stopped: " + limit.get().explanation()
+                    + " (compilers get execution.compileTimeoutSeconds and at least "
+                    + language.language().compilerNeeds().memoryMb() + " MB)", Optional.empty());
+        } else if (raw.exitCode().orElse(-1) == 0) {
+            error = new CodeError("compile", "the compiler left more output than the build cache keeps", Optional.empty());
+        } else {
+            List<SyntaxProblem> problems = language.language().syntaxProblems(stdout.text(), stderr.text(),
+                    "/workspace/" + request.entryFile());
+            error = problems.isEmpty()
+                    ? new CodeError("compile", firstLine(stderr.text().isBlank() ? stdout.text() : stderr.text()),
+                            Optional.empty())
+                    : new CodeError("compile", problems.get(0).message(), problems.get(0).line());
+        }
+        RunReport report = new RunReport(id, language.id(), stdout, stderr, raw.duration(), Optional.of(error),
+                redaction.kinds(), request.limits(), Optional.empty(), List.of(),
+                Optional.of(new RunReport.CompileReport(false, rejected.took())), Harvest.Result.NONE);
+        return ending(raw, report, limit);
+    }
+
+    private static ExecutionOutcome ending(SandboxRun.Raw raw, RunReport report, Optional<LimitKind> limit) {
+        if (raw.cancelled()) {
+            return new ExecutionOutcome.Cancelled(report);
+        }
+        if (limit.isPresent()) {
+            return new ExecutionOutcome.LimitHit(limit.get(), raw.exitCode(), report);
+        }
+        return new ExecutionOutcome.Finished(raw.exitCode().orElse(-1), report);
+    }
+
+    /** A cancel that came before the code started: no sandbox runs, and the report says nothing ran. */
+    private static ExecutionOutcome cancelledBeforeRunning(String id, RequestCheck.Admitted request,
+                                                           Optional<RunReport.CompileReport> compiled) {
+        log.debug("{}: cancelled before it ran", id);
+        return new ExecutionOutcome.Cancelled(RunReport.nothingRan(id, request.language().id(), request.limits(),
+                compiled));
+    }
+
+    private static String firstLine(String text) {
+        String stripped = text.strip();
+        int newline = stripped.indexOf('\n');
+        return newline < 0 ? stripped : stripped.substring(0, newline);
+    }
+}
