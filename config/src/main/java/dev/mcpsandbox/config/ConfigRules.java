@@ -7,7 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** The rules across keys, which a schema cannot say well; each broken rule becomes a problem naming its key. */
+/**
+ * The rules across keys, which a schema cannot say well; each broken rule becomes a problem naming its key.
+ * A key already reported (its value was refused and dropped) is not judged again: its fallback would only
+ * bring a second, misleading problem.
+ */
 final class ConfigRules {
     private final List<ConfigProblem> problems;
 
@@ -20,7 +24,7 @@ final class ConfigRules {
         Map<String, UpstreamServer> servers = new LinkedHashMap<>();
         entries.forEach((name, s) -> {
             String key = "mcpServers." + name;
-            if (s.disabled()) {
+            if (s.disabled() || reported(key)) {
                 return;
             }
             if ((s.command() == null) == (s.url() == null)) {
@@ -45,7 +49,8 @@ final class ConfigRules {
      */
     LimitsConfig limits(ResourceLimits defaults, ResourceLimits maxima, Set<String> maximaGiven) {
         for (ResourceLimits.Key k : ResourceLimits.Key.values()) {
-            if (defaults.get(k) <= maxima.get(k)) {
+            if (defaults.get(k) <= maxima.get(k) || reported("limits." + k.jsonName())
+                    || reported("limits.max." + k.jsonName())) {
                 continue;
             }
             if (maximaGiven.contains(k.jsonName())) {
@@ -56,5 +61,11 @@ final class ConfigRules {
             }
         }
         return new LimitsConfig(defaults, maxima);
+    }
+
+    /** Whether {@code key} or a key inside it already has a problem. */
+    private boolean reported(String key) {
+        return problems.stream().map(ConfigProblem::keyPath)
+                .anyMatch(p -> p.equals(key) || p.startsWith(key + ".") || p.startsWith(key + "["));
     }
 }
