@@ -104,7 +104,7 @@ final class SchemaCheck {
         return elements;
     }
 
-    static String keyPath(List<Object> location) {
+    private static String keyPath(List<Object> location) {
         if (location.isEmpty()) {
             return "(top level)";
         }
