@@ -1,5 +1,7 @@
 package dev.mcpsandbox.config;
 
+import com.fasterxml.jackson.annotation.JsonValue;
+
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -13,6 +15,8 @@ public enum BackendKind {
         this.jsonName = jsonName;
     }
 
+    /** The name in the configuration file; Jackson reads and writes the enum by it. */
+    @JsonValue
     public String jsonName() {
         return jsonName;
     }

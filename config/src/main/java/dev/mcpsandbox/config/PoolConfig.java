@@ -1,5 +1,7 @@
 package dev.mcpsandbox.config;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+
 import java.util.Map;
 
 /**
@@ -7,6 +9,8 @@ import java.util.Map;
  * {@code pool} key the defaults suit two cores: two Python, one JavaScript, one Bash (about 60 MB).
  */
 public record PoolConfig(Map<String, Integer> sizes) {
+    /** The file's {@code pool} object is the map itself. */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     public PoolConfig {
         sizes = Map.copyOf(sizes);
     }

@@ -1,5 +1,7 @@
 package dev.mcpsandbox.config;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -9,6 +11,7 @@ import java.util.Objects;
  * {@code confirm} ask the human.
  */
 public record ToolRulesConfig(List<String> allow, List<String> deny, List<String> confirm, ToolBudgetConfig budget) {
+    @JsonCreator
     public ToolRulesConfig {
         allow = List.copyOf(allow);
         deny = List.copyOf(deny);

@@ -148,4 +148,101 @@ class ConfigLoaderTest {
                 .isInstanceOf(InvalidConfigException.class)
                 .hasMessageContaining("tools.budget: must be a JSON object");
     }
+
+    @Test
+    void unknownKeyNamesItsPathAndTheKeysKnownThere() {
+        assertThatThrownBy(() -> ConfigLoader.parse("{ \"limits\": { \"max\": { \"memoryMB\": 10 } } }", "test"))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).containsExactly(
+                        new ConfigProblem("limits.max.memoryMB", "unknown key; known keys here: diskMb, fileSizeMb, "
+                                + "memoryMb, outputBytes, processes, timeoutSeconds, toolCalls")));
+    }
+
+    @Test
+    void wrongTypeNamesItsPathAndWhatItMustBe() {
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                { "execution": { "maxConcurrent": "four" }, "output": { "redactSecrets": "yes" },
+                  "languages": { "python": { "command": ["/usr/bin/python3", 3] } }, "audit": [] }
+                """, "test"))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .containsExactlyInAnyOrder(
+                                new ConfigProblem("execution.maxConcurrent", "must be a whole number from 1 to 1024, got \"four\""),
+                                new ConfigProblem("output.redactSecrets", "must be true or false, got \"yes\""),
+                                new ConfigProblem("languages.python.command[1]", "must be a string, got 3"),
+                                new ConfigProblem("audit", "must be a JSON object, got array")));
+    }
+
+    @Test
+    void twoBadKeysGiveTwoProblemsAndTheRestStillBinds() {
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                { "output": { "maxFiles": -1, "redactSecrets": false }, "docker": { "cpus": "x" },
+                  "limits": { "timeoutSeconds": 90, "max": { "timeoutSeconds": 60 } } }
+                """, "test"))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::toString)
+                        .containsExactly("output.maxFiles: must be a whole number from 0 to 10000, got -1",
+                                "docker.cpus: must be a number of cores from 0.01 to 1024, got \"x\"",
+                                "limits.timeoutSeconds: default 90 is above limits.max.timeoutSeconds (60)"));
+    }
+
+    @Test
+    void schemaKeyForEditorsIsAcceptedAndIgnored() throws Exception {
+        ServerConfig config = ConfigLoader.parse("""
+                { "$schema": "./config.schema.json", "backend": "docker" }
+                """, "test");
+        assertThat(config.backend()).isEqualTo(BackendKind.DOCKER);
+        assertThatThrownBy(() -> ConfigLoader.parse("{ \"$schema\": 5 }", "test"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("$schema: must be a string, got 5");
+    }
+
+    @Test
+    void keysLeftOutKeepTheRecordsDefaults() throws Exception {
+        ServerConfig config = ConfigLoader.parse("""
+                { "execution": { "maxConcurrent": 3, "workRoot": "/srv/work" }, "docker": { "cpus": 2 },
+                  "languages": { "bash": { "enabled": false } }, "pool": { "python": 4 } }
+                """, "test");
+        ExecutionConfig d = ExecutionConfig.defaults();
+        assertThat(config.execution()).isEqualTo(new ExecutionConfig(3, d.queueSize(), d.maxCodeBytes(),
+                d.maxInputFilesBytes(), java.util.Optional.of(Path.of("/srv/work")), d.sandboxUidBase(),
+                d.compileTimeoutSeconds(), d.buildCacheMb()));
+        assertThat(config.docker()).isEqualTo(new DockerConfig(DockerConfig.DEFAULTS.host(), DockerConfig.DEFAULTS.image(),
+                java.util.Map.of(), DockerConfig.DEFAULTS.gvisorRuntime(), 2.0));
+        assertThat(config.language("bash")).isEqualTo(new LanguageConfig(false, java.util.List.of(), java.util.List.of()));
+        assertThat(config.language("python")).isEqualTo(LanguageConfig.DEFAULT);
+        // A pool replaces the default pool instead of adding to it.
+        assertThat(config.pool().sizes()).isEqualTo(java.util.Map.of("python", 4));
+    }
+
+    @Test
+    void upstreamServersKeepTheClaudeDesktopFormatAndTheirOrder() throws Exception {
+        ServerConfig config = ConfigLoader.parse("""
+                { "mcpServers": {
+                    "zeta":  { "command": "npx", "args": ["-y", "x"], "env": { "K": "v" }, "type": "stdio" },
+                    "alpha": { "type": "http", "url": "https://tools.example.com/mcp", "headers": { "A": "b" } },
+                    "off":   { "disabled": true } } }
+                """, "test");
+        assertThat(config.mcpServers()).containsExactly(
+                java.util.Map.entry("zeta", new UpstreamServer.Stdio("zeta", "npx", java.util.List.of("-y", "x"),
+                        java.util.Map.of("K", "v"))),
+                java.util.Map.entry("alpha", new UpstreamServer.Http("alpha",
+                        java.net.URI.create("https://tools.example.com/mcp"), java.util.Map.of("A", "b"))));
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                { "mcpServers": { "a b": { "command": "x" }, "ftp": { "url": "ftp://host/mcp" },
+                                  "both": { "command": "x", "url": "http://h/mcp" }, "blank": { "command": " " } } }
+                """, "test"))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::toString)
+                        .containsExactlyInAnyOrder(
+                                "mcpServers.a b: server names may hold only letters, digits, '_' and '-' (1-64 characters)",
+                                "mcpServers.ftp.url: must be an http:// or https:// URL, got \"ftp://host/mcp\"",
+                                "mcpServers.both: give either \"command\" (a stdio server) or \"url\" (a Streamable HTTP server)",
+                                "mcpServers.blank.command: must be a non-empty string, got \" \""));
+    }
+
+    @Test
+    void topLevelMustBeAnObject() {
+        assertThatThrownBy(() -> ConfigLoader.parse("[1, 2]", "test"))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .containsExactly(new ConfigProblem("(top level)", "must be a JSON object, got array")));
+    }
 }
