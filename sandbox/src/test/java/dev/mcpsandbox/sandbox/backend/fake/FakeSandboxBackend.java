@@ -45,6 +45,7 @@ public final class FakeSandboxBackend implements SandboxBackend {
     private final List<FakeSandbox> sandboxes = new CopyOnWriteArrayList<>();
     private final Map<String, String> guestFiles = new ConcurrentHashMap<>();
     private final AtomicInteger creations = new AtomicInteger();
+    private final AtomicInteger failedCreations = new AtomicInteger();
     private final AtomicInteger kills = new AtomicInteger();
     private final AtomicInteger closes = new AtomicInteger();
     private volatile boolean closed;
@@ -92,6 +93,7 @@ public final class FakeSandboxBackend implements SandboxBackend {
             sleepThroughInterrupts(creationLatency);
         }
         if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            failedCreations.incrementAndGet();
             throw new SandboxException("fake creation failure (failingCreations)");
         }
         FakeProgram program = rules.stream().filter(r -> r.when().test(spec)).map(Rule::program).findFirst()
@@ -158,6 +160,11 @@ public final class FakeSandboxBackend implements SandboxBackend {
 
     public int creations() {
         return creations.get();
+    }
+
+    /** Creations refused by {@link Builder#failingCreations}. */
+    public int failedCreations() {
+        return failedCreations.get();
     }
 
     /** Sandboxes killed (each counted once, however often it was killed). */
