@@ -18,6 +18,8 @@ import dev.mcpsandbox.tools.ToolLayer;
 import dev.mcpsandbox.tools.audit.AuditSink;
 import dev.mcpsandbox.tools.audit.JsonLinesAuditSink;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncResourceSpecification;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncResourceTemplateSpecification;
+import dev.mcpsandbox.server.tools.OutputArchive;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import dev.mcpsandbox.server.tools.SearchToolsTool;
 import dev.mcpsandbox.server.tools.ToolStubResources;
@@ -27,6 +29,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -36,6 +39,9 @@ import java.util.List;
  */
 public final class ServerAssembly implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServerAssembly.class);
+    /** Whole outputs of recent runs (see OutputArchive): a few dozen long outputs, for as long as a conversation turn. */
+    private static final long OUTPUTS_KEPT_BYTES = 64L << 20;
+    private static final Duration OUTPUTS_KEPT_FOR = Duration.ofMinutes(30);
     static final String INSTRUCTIONS = """
             This server runs code in isolated, single-use sandboxes (no network; a private /workspace).
             - list_languages: which languages run here, their versions and limits.
@@ -52,11 +58,14 @@ public final class ServerAssembly implements AutoCloseable {
     private final Metrics metrics;
     private final List<SyncToolSpecification> tools;
     private final List<SyncResourceSpecification> resources;
+    private final List<SyncResourceTemplateSpecification> resourceTemplates;
     private final InFlightCalls inFlight;
 
     private ServerAssembly(ServerConfig config, LanguageCatalog languages, CodeRunner runner, ToolLayer toolLayer,
                            AuditSink audit, Metrics metrics, List<SyncToolSpecification> tools,
-                           List<SyncResourceSpecification> resources, InFlightCalls inFlight) {
+                           List<SyncResourceSpecification> resources,
+                           List<SyncResourceTemplateSpecification> resourceTemplates, InFlightCalls inFlight) {
+        this.resourceTemplates = resourceTemplates;
         this.config = config;
         this.languages = languages;
         this.runner = runner;
@@ -90,13 +99,14 @@ public final class ServerAssembly implements AutoCloseable {
         runner.listen(new ExecutionAudit(audit));
         runner.listen(metrics);
         InFlightCalls inFlight = new InFlightCalls();
+        OutputArchive outputs = new OutputArchive(OUTPUTS_KEPT_BYTES, OUTPUTS_KEPT_FOR);
         List<SyncToolSpecification> tools = List.of(
-                new ExecuteCodeTool(runner, inFlight, languages, config.limits()).specification(),
+                new ExecuteCodeTool(runner, inFlight, languages, config.limits(), outputs).specification(),
                 new ValidateCodeTool(runner, languages, toolLayer).specification(),
                 new ListLanguagesTool(languages, config.limits(), backend.name()).specification(),
                 new SearchToolsTool(toolLayer).specification());
         return new ServerAssembly(config, languages, runner, toolLayer, audit, metrics, tools,
-                new ToolStubResources(toolLayer).specifications(), inFlight);
+                new ToolStubResources(toolLayer).specifications(), outputs.specifications(), inFlight);
     }
 
     /** The backend the configuration chose ({@code "backend"}); docker and gvisor share one implementation. */
@@ -114,6 +124,11 @@ public final class ServerAssembly implements AutoCloseable {
 
     public List<SyncResourceSpecification> resources() {
         return resources;
+    }
+
+    /** Resources read by URI pattern: the whole output of recent runs whose result showed a preview. */
+    public List<SyncResourceTemplateSpecification> resourceTemplates() {
+        return resourceTemplates;
     }
 
     /** Tells a transport's server when the callable tools changed, so stub resources are re-read. */

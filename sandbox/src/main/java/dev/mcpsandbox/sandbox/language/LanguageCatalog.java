@@ -66,6 +66,22 @@ public final class LanguageCatalog {
         this.aliases = Map.copyOf(a);
     }
 
+    /**
+     * A catalog of the given languages as if detected at {@code binary} with {@code version}, without starting them:
+     * for a backend that brings its own runtimes, and for tests of what sits above the catalog.
+     *
+     * @param versionsById language id → version; every id must be a known language's
+     */
+    public static LanguageCatalog of(Map<String, String> versionsById, String binaryDirectory) {
+        Map<String, DetectedLanguage> available = new LinkedHashMap<>();
+        versionsById.forEach((id, version) -> {
+            Language language = KNOWN.stream().filter(l -> l.id().equals(id)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no language \"" + id + "\""));
+            available.put(id, new DetectedLanguage(language, binaryDirectory + "/" + id, version, List.of()));
+        });
+        return new LanguageCatalog(available, List.of());
+    }
+
     public static LanguageCatalog detect(ServerConfig config) {
         // Each detection starts a process to read a version and mostly waits for it (javac alone takes ~0.4 s),
         // so every language gets a thread of its own: the common pool has one thread on two cores.

@@ -46,14 +46,15 @@ public final class ExecuteCodeTool {
     private final ToolContract<ExecuteCodeArguments, ExecuteCodeResult> contract;
     private final ExecutionResults results;
 
-    public ExecuteCodeTool(CodeRunner runner, InFlightCalls inFlight, LanguageCatalog languages, LimitsConfig limits) {
+    public ExecuteCodeTool(CodeRunner runner, InFlightCalls inFlight, LanguageCatalog languages, LimitsConfig limits,
+                           OutputArchive outputs) {
         this.runner = runner;
         this.inFlight = inFlight;
         this.languages = languages;
         this.limits = limits;
         this.contract = ToolContract.of(ExecuteCodeArguments.class, ExecuteCodeResult.class,
                 ContractFacts.of(languages, limits));
-        this.results = new ExecutionResults(contract);
+        this.results = new ExecutionResults(contract, outputs);
     }
 
     public SyncToolSpecification specification() {

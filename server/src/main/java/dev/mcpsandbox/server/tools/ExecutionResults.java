@@ -15,6 +15,7 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.spec.McpSchema.Content;
 import io.modelcontextprotocol.spec.McpSchema.EmbeddedResource;
 import io.modelcontextprotocol.spec.McpSchema.ImageContent;
+import io.modelcontextprotocol.spec.McpSchema.ResourceLink;
 import io.modelcontextprotocol.spec.McpSchema.TextContent;
 import io.modelcontextprotocol.spec.McpSchema.TextResourceContents;
 
@@ -35,16 +36,29 @@ import java.util.stream.Collectors;
  * content, then the files under {@code out/} as image or resource content.
  */
 final class ExecutionResults {
-    private final ToolContract<?, ExecuteCodeResult> contract;
+    /**
+     * How much of each stream the text rendering shows: the first {@link #PREVIEW_HEAD} and last {@link #PREVIEW_TAIL}
+     * characters. Clients hand the text to the model (Claude Code warns past 10,000 tokens and cuts at 25,000), while
+     * the structured content carries all of the captured output once; a longer stream is linked in full from the
+     * {@link OutputArchive} instead of being repeated.
+     */
+    static final int PREVIEW_HEAD = 6144;
+    static final int PREVIEW_TAIL = 2048;
 
-    ExecutionResults(ToolContract<?, ExecuteCodeResult> contract) {
+    private final ToolContract<?, ExecuteCodeResult> contract;
+    private final OutputArchive archive;
+
+    ExecutionResults(ToolContract<?, ExecuteCodeResult> contract, OutputArchive archive) {
         this.contract = contract;
+        this.archive = archive;
     }
 
     CallToolResult render(ExecutionOutcome outcome) {
         ExecuteCodeResult result = record(outcome);
         List<Content> content = new ArrayList<>();
-        content.add(new TextContent(text(result)));
+        List<ResourceLink> links = new ArrayList<>();
+        content.add(new TextContent(text(result, links)));
+        content.addAll(links);
         outcome.report().ifPresent(r -> r.files().files().forEach(f -> f.content()
                 .ifPresent(bytes -> content.add(fileContent(r.executionId(), f, bytes)))));
         return CallToolResult.builder()
@@ -96,8 +110,11 @@ final class ExecutionResults {
         return new ExecuteCodeResult.OutFile("out/" + f.path(), f.mimeType(), f.bytes(), f.content().isPresent());
     }
 
-    /** The text rendering, read from the record: what ended the run, its error, result, output and files. */
-    static String text(ExecuteCodeResult r) {
+    /**
+     * The text rendering, read from the record: what ended the run, its error, result, output and files. A stream
+     * longer than the preview is shown by its head and tail, and its whole text is linked ({@code links}).
+     */
+    String text(ExecuteCodeResult r, List<ResourceLink> links) {
         StringBuilder text = new StringBuilder();
         if (r.executionId().isEmpty()) {
             // No sandbox ran it: refused, failed before it started, or stopped by a shutdown while queued.
@@ -122,8 +139,8 @@ final class ExecutionResults {
             text.append("tool calls: ").append(r.toolCalls().size())
                     .append(failed > 0 ? " (" + failed + " refused or failed)" : "").append('\n');
         }
-        section(text, "stdout", r.stdout(), r.stdoutTruncated());
-        section(text, "stderr", r.stderr(), r.stderrTruncated());
+        section(text, "stdout", r.stdout(), r.stdoutTruncated(), links);
+        section(text, "stderr", r.stderr(), r.stderrTruncated(), links);
         if (!r.redacted().isEmpty()) {
             text.append("[secrets redacted from the output: ").append(String.join(", ", r.redacted())).append("]\n");
         }
@@ -136,11 +153,25 @@ final class ExecutionResults {
         return text.toString().stripTrailing();
     }
 
-    private static void section(StringBuilder text, String name, String body, boolean truncated) {
+    private void section(StringBuilder text, String name, String body, boolean truncated,
+                         List<ResourceLink> links) {
         if (body.isEmpty() && !truncated) {
             return;
         }
-        text.append("--- ").append(name).append(truncated ? " (truncated)" : "").append(" ---\n").append(body);
+        text.append("--- ").append(name).append(truncated ? " (truncated at the output limit)" : "");
+        if (body.length() <= PREVIEW_HEAD + PREVIEW_TAIL) {
+            text.append(" ---\n").append(body);
+        } else {
+            String uri = archive.keep(name, body);
+            int omitted = body.length() - PREVIEW_HEAD - PREVIEW_TAIL;
+            text.append(" (").append(body.length()).append(" characters; the first ").append(PREVIEW_HEAD)
+                    .append(" and the last ").append(PREVIEW_TAIL).append(" shown; all of it: ").append(uri).append(") ---\n")
+                    .append(body, 0, PREVIEW_HEAD)
+                    .append("\n[… ").append(omitted).append(" characters not shown …]\n")
+                    .append(body, body.length() - PREVIEW_TAIL, body.length());
+            links.add(ResourceLink.builder().uri(uri).name(name).title("The whole " + name + " of the run")
+                    .mimeType("text/plain").size((long) body.getBytes(StandardCharsets.UTF_8).length).build());
+        }
         if (!body.endsWith("\n")) {
             text.append('\n');
         }

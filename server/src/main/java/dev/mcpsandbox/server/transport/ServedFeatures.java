@@ -73,6 +73,7 @@ public final class ServedFeatures {
                 .validateToolInputs(false)
                 .tools(tools)
                 .resources(resources)
+                .resourceTemplates(assembly.resourceTemplates())
                 .build();
         assembly.onToolsChanged(server::notifyResourcesListChanged);
         return server;
