@@ -71,10 +71,11 @@ public final class CodeRunner implements AutoCloseable {
                 ? Optional.of(SecretRedactor.standard()) : Optional.empty();
         Harvest outputFiles = new Harvest("out", config.output().maxFiles(), config.output().inlineBytesEach(),
                 config.output().inlineBytesTotal());
-        this.programRun = new ProgramRun(new ProgramRun.Machinery(backend, warmPool, tools,
-                new Compilation(backend, buildCache, io, perUidProcessLimit), outputFiles, redactor, io,
-                perUidProcessLimit, config.limits().maxima(), config.execution().compileTimeoutSeconds()));
-        this.validation = new CodeValidation(backend, config.limits().maxima(), io, perUidProcessLimit);
+        Sandboxes sandboxes = new Sandboxes(backend, io, perUidProcessLimit);
+        this.programRun = new ProgramRun(new ProgramRun.Machinery(sandboxes, warmPool, tools,
+                new Compilation(sandboxes, buildCache), outputFiles, redactor, config.limits().maxima(),
+                config.execution().compileTimeoutSeconds()));
+        this.validation = new CodeValidation(sandboxes, config.limits().maxima());
     }
 
     /**

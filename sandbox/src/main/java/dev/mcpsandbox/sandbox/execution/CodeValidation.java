@@ -2,7 +2,6 @@ package dev.mcpsandbox.sandbox.execution;
 
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.backend.GoLine;
-import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.sandbox.language.AdvisoryScan;
@@ -16,7 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 
 /**
@@ -30,16 +28,12 @@ final class CodeValidation {
     /** A checker may write where a compiler would (javac -d, rustc metadata); nothing of it is read back. */
     private static final Harvest CHECK_SCRATCH = new Harvest(Language.BUILD_DIR, 0, 0, 0);
 
-    private final SandboxBackend backend;
+    private final Sandboxes sandboxes;
     private final ResourceLimits maxima;
-    private final Executor io;
-    private final boolean perUidProcessLimit;
 
-    CodeValidation(SandboxBackend backend, ResourceLimits maxima, Executor io, boolean perUidProcessLimit) {
-        this.backend = backend;
+    CodeValidation(Sandboxes sandboxes, ResourceLimits maxima) {
+        this.sandboxes = sandboxes;
         this.maxima = maxima;
-        this.io = io;
-        this.perUidProcessLimit = perUidProcessLimit;
     }
 
     /** The sandbox the checker runs in: compiled languages' checkers are compilers and need what compilers need. */
@@ -59,8 +53,8 @@ final class CodeValidation {
         List<AdvisoryScan.Finding> findings = AdvisoryScan.scan(language.id(), code);
         String entry = language.entryFile(code);
         SandboxSpec spec = spec(id, language, entry);
-        SandboxRun.Raw raw = SandboxRun.run(backend.create(spec), spec, SandboxRun.Inputs.source(entry, code),
-                CHECK_SCRATCH, SandboxRun.BridgeOpener.NONE, CallContext.detached(), io, perUidProcessLimit);
+        SandboxRun.Raw raw = sandboxes.runFresh(spec, SandboxRun.Inputs.source(entry, code), CHECK_SCRATCH,
+                SandboxRun.BridgeOpener.NONE, CallContext.detached());
         String guestEntry = "/workspace/" + entry;
         boolean quietSuccess = raw.exitCode().orElse(1) == 0
                 && (language.id().equals("python") || raw.stderr().text().isBlank());

@@ -2,7 +2,6 @@ package dev.mcpsandbox.sandbox.execution;
 
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.backend.GoLine;
-import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.sandbox.build.BuildCache;
@@ -15,7 +14,6 @@ import dev.mcpsandbox.sandbox.output.ProducedFile;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executor;
 
 /**
  * The compile phase of a compiled language. The compiler runs in a sandbox of its own that holds only the
@@ -40,16 +38,12 @@ final class Compilation {
     record Rejected(SandboxRun.Raw raw, Duration took) implements Built {
     }
 
-    private final SandboxBackend backend;
+    private final Sandboxes sandboxes;
     private final BuildCache cache;
-    private final Executor io;
-    private final boolean perUidProcessLimit;
 
-    Compilation(SandboxBackend backend, BuildCache cache, Executor io, boolean perUidProcessLimit) {
-        this.backend = backend;
+    Compilation(Sandboxes sandboxes, BuildCache cache) {
+        this.sandboxes = sandboxes;
         this.cache = cache;
-        this.io = io;
-        this.perUidProcessLimit = perUidProcessLimit;
     }
 
     Built build(String executionId, DetectedLanguage language, List<String> compileCommand, String entryFile,
@@ -63,9 +57,8 @@ final class Compilation {
         CompilerNeeds needs = language.language().compilerNeeds();
         SandboxSpec spec = SandboxRun.spec(executionId + "-compile", language, compileCommand, GoLine.LAUNCHER, limits,
                 needs.addressSpaceMb());
-        SandboxRun.Raw raw = SandboxRun.run(backend.create(spec), spec, SandboxRun.Inputs.source(entryFile, source),
-                BUILD_OUTPUT, SandboxRun.BridgeOpener.NONE, new CallContext(context.cancellation(),
-                        context.confirmer(), line -> { }), io, perUidProcessLimit);
+        SandboxRun.Raw raw = sandboxes.runFresh(spec, SandboxRun.Inputs.source(entryFile, source), BUILD_OUTPUT,
+                SandboxRun.BridgeOpener.NONE, new CallContext(context.cancellation(), context.confirmer(), line -> { }));
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         boolean complete = raw.produced().omitted() == 0
                 && raw.produced().files().stream().allMatch(f -> f.content().isPresent());

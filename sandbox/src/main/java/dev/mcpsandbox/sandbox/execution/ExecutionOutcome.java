@@ -57,16 +57,21 @@ public sealed interface ExecutionOutcome {
     /** One line for logs and the audit: the exit code, the limit, or the reason it did not run. */
     String detail();
 
+    /** An outcome of code that reached its sandbox: its report is always there. */
+    sealed interface Ran extends ExecutionOutcome {
+        RunReport run();
+
+        @Override
+        default Optional<RunReport> report() {
+            return Optional.of(run());
+        }
+    }
+
     /** The code ran to its end and exited with {@code exitCode} (zero or not). */
-    record Finished(int code, RunReport run) implements ExecutionOutcome {
+    record Finished(int code, RunReport run) implements Ran {
         @Override
         public Kind kind() {
             return Kind.EXITED;
-        }
-
-        @Override
-        public Optional<RunReport> report() {
-            return Optional.of(run);
         }
 
         @Override
@@ -81,15 +86,10 @@ public sealed interface ExecutionOutcome {
     }
 
     /** A limit ended the run; {@code exitCode} is empty when the sandbox was killed. */
-    record LimitHit(LimitKind kindOfLimit, Optional<Integer> code, RunReport run) implements ExecutionOutcome {
+    record LimitHit(LimitKind kindOfLimit, Optional<Integer> code, RunReport run) implements Ran {
         @Override
         public Kind kind() {
             return Kind.LIMIT;
-        }
-
-        @Override
-        public Optional<RunReport> report() {
-            return Optional.of(run);
         }
 
         @Override
@@ -108,16 +108,11 @@ public sealed interface ExecutionOutcome {
         }
     }
 
-    /** The client cancelled the call and the sandbox was destroyed. */
-    record Cancelled(RunReport run) implements ExecutionOutcome {
+    /** The client cancelled the call and the sandbox was destroyed (or never made, when the cancel came first). */
+    record Cancelled(RunReport run) implements Ran {
         @Override
         public Kind kind() {
             return Kind.CANCELLED;
-        }
-
-        @Override
-        public Optional<RunReport> report() {
-            return Optional.of(run);
         }
 
         @Override

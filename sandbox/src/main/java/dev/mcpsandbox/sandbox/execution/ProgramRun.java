@@ -2,7 +2,6 @@ package dev.mcpsandbox.sandbox.execution;
 
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
-import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.sandbox.language.CodeError;
@@ -21,7 +20,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executor;
 
 /**
  * One admitted request, step by step: compile (or take the build from the cache), take a pre-started sandbox
@@ -32,9 +30,9 @@ final class ProgramRun {
     private static final Logger log = LoggerFactory.getLogger(ProgramRun.class);
 
     /** What every run shares: the machinery, and the operator's settings that shape a run. */
-    record Machinery(SandboxBackend backend, WarmPool warmPool, ToolLayer tools, Compilation compilation,
-                     Harvest outputFiles, Optional<SecretRedactor> redactor, Executor io, boolean perUidProcessLimit,
-                     ResourceLimits maxima, int compileTimeoutSeconds) {
+    record Machinery(Sandboxes sandboxes, WarmPool warmPool, ToolLayer tools, Compilation compilation,
+                     Harvest outputFiles, Optional<SecretRedactor> redactor, ResourceLimits maxima,
+                     int compileTimeoutSeconds) {
     }
 
     private final Machinery machinery;
@@ -76,11 +74,10 @@ final class ProgramRun {
         SandboxRun.BridgeOpener bridge = socket -> Optional.of(machinery.tools().openBridge(id, socket,
                 request.limits(), context.confirmer()));
         Optional<Sandbox> warm = machinery.warmPool().take(language.id(), spec);
-        Sandbox sandbox = warm.isPresent() ? warm.get() : machinery.backend().create(spec);
+        Sandbox sandbox = warm.isPresent() ? warm.get() : machinery.sandboxes().backend().create(spec);
         log.debug("{}: {} sandbox", id, warm.isPresent() ? "pre-started" : "new");
-        SandboxRun.Raw raw = SandboxRun.run(sandbox, spec, new SandboxRun.Inputs(entry, request.code(), request.files(),
-                program, request.stdin()), machinery.outputFiles(), bridge, context, machinery.io(),
-                machinery.perUidProcessLimit());
+        SandboxRun.Raw raw = machinery.sandboxes().run(sandbox, spec, new SandboxRun.Inputs(entry, request.code(),
+                request.files(), program, request.stdin()), machinery.outputFiles(), bridge, context);
         return outcome(id, request, raw, compiled);
     }
 
