@@ -27,7 +27,7 @@ class LineFilteringStdioTransportTest {
     @Test
     void dropsLinesOverTheBoundAndKeepsReadingAfterThem() throws IOException {
         String longLine = "x".repeat(5000);
-        var reader = new LineFilteringStdioTransport.LineReader(stream("before\n" + longLine + "\nafter\n"), 4096);
+        var reader = new LineReader(stream("before\n" + longLine + "\nafter\n"), 4096);
         assertThat(reader.next()).isEqualTo("before");
         assertThat(reader.lastLineTooLong()).isFalse();
         reader.next();
@@ -62,35 +62,35 @@ class LineFilteringStdioTransportTest {
                 return n;
             }
         };
-        var reader = new LineFilteringStdioTransport.LineReader(trickle, 1 << 20);
+        var reader = new LineReader(trickle, 1 << 20);
         assertThat(reader.next()).isEqualTo(text);
         assertThat(reader.next()).isNull();
     }
 
     @Test
     void exitReasonNamesStatusSignalAndTheTellingStderrLine() {
-        assertThat(LineFilteringStdioTransport.describeExit(1, List.of("starting", "listening")))
+        assertThat(UpstreamProcess.describeExit(1, List.of("starting", "listening")))
                 .isEqualTo("exited with status 1: listening");
         // node ends a crash report with its version: the error line is the one worth showing
-        assertThat(LineFilteringStdioTransport.describeExit(1, List.of("file:///srv/index.js:3",
+        assertThat(UpstreamProcess.describeExit(1, List.of("file:///srv/index.js:3",
                 "    throw new Error(\"boom\");", "Error: boom", "    at file:///srv/index.js:3:7", "Node.js v20.20.2")))
                 .isEqualTo("exited with status 1: Error: boom");
         // killed by a signal: the last chatter is not the reason
-        assertThat(LineFilteringStdioTransport.describeExit(137, List.of("Starting default (STDIO) server...")))
+        assertThat(UpstreamProcess.describeExit(137, List.of("Starting default (STDIO) server...")))
                 .isEqualTo("exited with status 137 (signal 9)");
-        assertThat(LineFilteringStdioTransport.describeExit(0, List.of())).isEqualTo("exited with status 0");
-        assertThat(LineFilteringStdioTransport.describeExit(3, null)).isEqualTo("exited with status 3");
+        assertThat(UpstreamProcess.describeExit(0, List.of())).isEqualTo("exited with status 0");
+        assertThat(UpstreamProcess.describeExit(3, null)).isEqualTo("exited with status 3");
     }
 
     @Test
     void childGetsOnlyPathHomeAndTheConfiguredVariables() {
-        Map<String, String> env = LineFilteringStdioTransport.childEnvironment(Map.of("MEMORY_FILE_PATH", "/tmp/m.json"));
+        Map<String, String> env = UpstreamProcess.childEnvironment(Map.of("MEMORY_FILE_PATH", "/tmp/m.json"));
         assertThat(env.keySet()).isSubsetOf("PATH", "HOME", "MEMORY_FILE_PATH");
         assertThat(env).containsEntry("MEMORY_FILE_PATH", "/tmp/m.json");
         if (System.getenv("PATH") != null) {
             assertThat(env).containsEntry("PATH", System.getenv("PATH"));
         }
-        assertThat(LineFilteringStdioTransport.childEnvironment(Map.of("PATH", "/only/here")))
+        assertThat(UpstreamProcess.childEnvironment(Map.of("PATH", "/only/here")))
                 .containsEntry("PATH", "/only/here");
     }
 
@@ -122,7 +122,7 @@ class LineFilteringStdioTransportTest {
     }
 
     private static List<String> lines(String s, int max) throws IOException {
-        var reader = new LineFilteringStdioTransport.LineReader(stream(s), max);
+        var reader = new LineReader(stream(s), max);
         List<String> out = new ArrayList<>();
         String line;
         while ((line = reader.next()) != null) {
