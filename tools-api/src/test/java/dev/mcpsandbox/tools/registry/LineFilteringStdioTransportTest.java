@@ -100,24 +100,24 @@ class LineFilteringStdioTransportTest {
         Duration max = Duration.ofSeconds(30);
         List<Long> delays = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            delays.add(UpstreamMcpToolSource.backoff(i, initial, max).toMillis());
+            delays.add(Backoff.delay(i, initial, max).toMillis());
         }
         assertThat(delays).containsExactly(500L, 1000L, 2000L, 4000L, 8000L, 16000L, 30000L, 30000L, 30000L, 30000L);
-        assertThat(UpstreamMcpToolSource.backoff(10_000, initial, max)).isEqualTo(max);
+        assertThat(Backoff.delay(10_000, initial, max)).isEqualTo(max);
     }
 
     @Test
     void durationsAreWrittenForPeople() {
-        assertThat(UpstreamMcpToolSource.human(Duration.ofMillis(500))).isEqualTo("500 ms");
-        assertThat(UpstreamMcpToolSource.human(Duration.ofSeconds(2))).isEqualTo("2 s");
-        assertThat(UpstreamMcpToolSource.human(Duration.ofMillis(1500))).isEqualTo("1.5 s");
+        assertThat(Failures.human(Duration.ofMillis(500))).isEqualTo("500 ms");
+        assertThat(Failures.human(Duration.ofSeconds(2))).isEqualTo("2 s");
+        assertThat(Failures.human(Duration.ofMillis(1500))).isEqualTo("1.5 s");
     }
 
     @Test
     void failureDescriptionsFollowTheCauseChainWithoutRepeats() {
         var e = new RuntimeException("Client failed to initialize by explicit API call",
                 new java.io.IOException("java.net.ConnectException", new java.net.ConnectException()));
-        assertThat(UpstreamMcpToolSource.describe(e))
+        assertThat(Failures.describe(e))
                 .isEqualTo("Client failed to initialize by explicit API call: java.net.ConnectException: connection refused");
     }
 
