@@ -7,6 +7,7 @@ import reactor.core.publisher.Mono;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -23,7 +24,8 @@ import static dev.mcpsandbox.tools.registry.Failures.unwrap;
 /**
  * Requests to one upstream server over a live connection, each bounded in time: tool calls (the
  * answer, an upstream error as a tool error, or a {@link ToolUnavailableException} that says what went
- * wrong), and the SDK operations of connecting.
+ * wrong), and the SDK operations of connecting. A tool call that runs out of time, or whose caller
+ * gives up through its {@link CallCancellation}, is cancelled at the upstream too.
  */
 final class UpstreamCalls {
 
@@ -38,23 +40,34 @@ final class UpstreamCalls {
         this.restartNote = restartNote;
     }
 
-    UpstreamResult call(UpstreamConnection conn, String tool, Map<String, Object> arguments, Duration timeout)
-            throws ToolUnavailableException {
+    UpstreamResult call(UpstreamConnection conn, String tool, Map<String, Object> arguments, Duration timeout,
+                        CallCancellation cancellation) throws ToolUnavailableException {
+        Optional<String> cancelled = cancellation.reason();
+        if (cancelled.isPresent()) {
+            throw new ToolUnavailableException("call to " + server + "." + tool + " not made: " + cancelled.get());
+        }
         McpSchema.CallToolRequest request = McpSchema.CallToolRequest.builder(tool)
                 .arguments(arguments == null ? Map.of() : arguments)
                 .build();
-        CompletableFuture<McpSchema.CallToolResult> call = conn.track(conn.client.callTool(request).toFuture());
-        try {
+        CancellingTransport.OutboundCall outbound = conn.transport.outboundCall(tool);
+        CompletableFuture<McpSchema.CallToolResult> call = conn.track(
+                conn.client.callTool(request).contextWrite(outbound.context()).toFuture());
+        try (CallCancellation.Registration ignored = cancellation.onCancel(why -> abandon(call, outbound, why))) {
             return UpstreamMapping.result(call.get(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS));
         } catch (TimeoutException e) {
-            call.cancel(true);
+            abandon(call, outbound, "no answer within " + human(timeout) + " (the call's time limit)");
             throw new ToolUnavailableException("server '" + server + "' did not answer " + tool + " within "
                     + human(timeout));
         } catch (InterruptedException e) {
-            call.cancel(true);
+            abandon(call, outbound, "the caller was interrupted");
             Thread.currentThread().interrupt();
             throw new ToolUnavailableException("call to " + server + "." + tool + " was interrupted", e);
         } catch (ExecutionException | CancellationException e) {
+            Optional<String> abandoned = cancellation.reason();
+            if (e instanceof CancellationException && abandoned.isPresent()) {
+                throw new ToolUnavailableException("call to " + server + "." + tool + " cancelled before it answered: "
+                        + abandoned.get());
+            }
             Throwable cause = unwrap(e);
             if (cause instanceof McpError mcpError) {
                 return UpstreamMapping.error(mcpError);
@@ -62,6 +75,13 @@ final class UpstreamCalls {
             throw failed(conn, tool, cause);
         } finally {
             conn.inflight.remove(call);
+        }
+    }
+
+    /** Stops waiting and, unless it has ended meanwhile, tells the upstream to stop working on it. */
+    private static void abandon(CompletableFuture<?> call, CancellingTransport.OutboundCall outbound, String reason) {
+        if (call.cancel(true)) {
+            outbound.cancel(reason);
         }
     }
 

@@ -46,6 +46,7 @@ final class UpstreamConnection {
     final McpAsyncClient client;
     /** The stdio transport (process, skipped lines), or null over HTTP. */
     final LineFilteringStdioTransport stdio;
+    final CancellingTransport transport;
     /** Completes (never exceptionally) with the reason once this connection is gone. */
     final CompletableFuture<String> lost = new CompletableFuture<>();
     /** Calls waiting for an answer; failed at once when the connection is lost. */
@@ -56,11 +57,12 @@ final class UpstreamConnection {
     private final BiConsumer<UpstreamConnection, String> onLost;
 
     private UpstreamConnection(String server, long generation, McpAsyncClient client, LineFilteringStdioTransport stdio,
-                               BiConsumer<UpstreamConnection, String> onLost) {
+                               CancellingTransport transport, BiConsumer<UpstreamConnection, String> onLost) {
         this.server = server;
         this.generation = generation;
         this.client = client;
         this.stdio = stdio;
+        this.transport = transport;
         this.onLost = onLost;
     }
 
@@ -89,8 +91,9 @@ final class UpstreamConnection {
         } else {
             throw new IllegalStateException("unknown server kind " + server.getClass());
         }
+        CancellingTransport transport = new CancellingTransport(server.name(), wire);
         CompletableFuture<UpstreamConnection> self = new CompletableFuture<>();
-        McpAsyncClient client = McpClient.async(wire)
+        McpAsyncClient client = McpClient.async(transport)
                 .clientInfo(McpSchema.Implementation.builder("mcp-sandbox", version()).build())
                 .capabilities(McpSchema.ClientCapabilities.builder().build())
                 .requestTimeout(settings.requestTimeout())
@@ -98,7 +101,7 @@ final class UpstreamConnection {
                 .jsonSchemaValidator(new DefaultJsonSchemaValidator(json))
                 .toolsChangeConsumer(list -> Mono.fromRunnable(() -> self.thenAccept(c -> onToolsListed.accept(c, list))))
                 .build();
-        UpstreamConnection conn = new UpstreamConnection(server.name(), generation, client, stdio, onLost);
+        UpstreamConnection conn = new UpstreamConnection(server.name(), generation, client, stdio, transport, onLost);
         self.complete(conn);
         if (stdio != null) {
             stdio.onTerminated(reason -> {

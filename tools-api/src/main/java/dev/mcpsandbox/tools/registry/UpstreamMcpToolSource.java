@@ -136,15 +136,16 @@ public final class UpstreamMcpToolSource implements ToolSource {
     }
 
     @Override
-    public UpstreamResult call(String tool, Map<String, Object> arguments, Duration timeout)
-            throws ToolUnavailableException {
+    public UpstreamResult call(String tool, Map<String, Object> arguments, Duration timeout,
+                               CallCancellation cancellation) throws ToolUnavailableException {
         Objects.requireNonNull(tool, "tool");
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(cancellation, "cancellation");
         UpstreamConnection conn = current;
         if (conn == null || conn.lost.isDone()) {
             throw new ToolUnavailableException(status.unavailableMessage());
         }
-        return calls.call(conn, tool, arguments, timeout);
+        return calls.call(conn, tool, arguments, timeout, cancellation);
     }
 
     @Override
