@@ -354,9 +354,14 @@ public final class BridgeSession implements AutoCloseable {
         return gate.callLimitHit();
     }
 
+    /**
+     * Ends the bridge with its execution: no more connections, and calls still waiting for an upstream
+     * server end at once and are cancelled there (their answers could reach no one).
+     */
     @Override
     public void close() {
         closed = true;
+        gate.executionEnded();
         try {
             server.close();
         } catch (IOException e) {

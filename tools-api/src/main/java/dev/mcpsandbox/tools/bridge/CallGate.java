@@ -6,6 +6,7 @@ import dev.mcpsandbox.tools.audit.AuditSink;
 import dev.mcpsandbox.tools.budget.CallBudget;
 import dev.mcpsandbox.tools.policy.PolicyDecision;
 import dev.mcpsandbox.tools.policy.ToolPolicy;
+import dev.mcpsandbox.tools.registry.CallCancellation;
 import dev.mcpsandbox.tools.registry.ServerStatus;
 import dev.mcpsandbox.tools.registry.ToolDescriptor;
 import dev.mcpsandbox.tools.registry.ToolRegistry;
@@ -25,7 +26,8 @@ import java.util.stream.Collectors;
  * Every call from sandboxed code passes here, through one method per check in this order: the tool
  * exists → the operator's policy allows it → the arguments match its input schema → the execution's
  * budget has room → a human confirms (when the policy says so) → dispatch → audit. A call refused
- * at any step never reaches the upstream server.
+ * at any step never reaches the upstream server. When the execution ends, the calls still waiting for
+ * an upstream server are cancelled there ({@link #executionEnded}).
  */
 final class CallGate {
     private final String executionId;
@@ -38,6 +40,8 @@ final class CallGate {
     private final Clock clock;
     private final List<ToolCallRecord> records = new ArrayList<>();
     private final List<String> running = new ArrayList<>();
+    /** Cancelled when the execution ends: its calls still pending upstream are of no use to anyone. */
+    private final CallCancellation pending = new CallCancellation();
     private volatile boolean callLimitHit;
 
     CallGate(String executionId, ToolRegistry registry, ToolPolicy policy, CallBudget budget, Confirmer confirmer,
@@ -110,7 +114,7 @@ final class CallGate {
         long started = System.nanoTime();
         UpstreamResult result;
         try {
-            result = registry.call(name, arguments, reservation.timeout());
+            result = registry.call(name, arguments, reservation.timeout(), pending);
         } catch (ToolUnavailableException e) {
             reservation.complete(0, Duration.ofNanos(System.nanoTime() - started));
             return new GateAnswer.Refused(Refusal.UNAVAILABLE, e.getMessage());
@@ -160,6 +164,11 @@ final class CallGate {
         running.forEach(t -> all.add(new ToolCallRecord(t, false, 0,
                 Optional.of("the execution ended before this call returned"))));
         return all;
+    }
+
+    /** The execution is over: calls still waiting end now, and their upstream servers are told to stop. */
+    void executionEnded() {
+        pending.cancel("the execution that made this call has ended");
     }
 
     boolean callLimitHit() {

@@ -138,11 +138,22 @@ public final class ToolRegistry implements AutoCloseable {
      */
     public UpstreamResult call(ToolName name, Map<String, Object> arguments, Duration timeout)
             throws ToolUnavailableException {
+        return call(name, arguments, timeout, new CallCancellation());
+    }
+
+    /**
+     * Calls a tool that the caller may give up on through {@code cancellation}: the call then ends at once
+     * and the upstream server is told to stop working on it (as after a timeout).
+     *
+     * @see #call(ToolName, Map, Duration)
+     */
+    public UpstreamResult call(ToolName name, Map<String, Object> arguments, Duration timeout,
+                               CallCancellation cancellation) throws ToolUnavailableException {
         ToolSource s = source(name.server());
         if (s.status().available() && find(name).isEmpty()) {
             throw new IllegalArgumentException("server '" + name.server() + "' has no tool '" + name.tool() + "'");
         }
-        return s.call(name.tool(), arguments == null ? Map.of() : arguments, timeout);
+        return s.call(name.tool(), arguments == null ? Map.of() : arguments, timeout, cancellation);
     }
 
     /** Runs whenever the set of tools changes (a server's list_changed, a server lost or reconnected). */

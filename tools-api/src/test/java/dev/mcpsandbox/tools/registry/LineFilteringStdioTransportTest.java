@@ -27,7 +27,7 @@ class LineFilteringStdioTransportTest {
     @Test
     void dropsLinesOverTheBoundAndKeepsReadingAfterThem() throws IOException {
         String longLine = "x".repeat(5000);
-        var reader = new LineFilteringStdioTransport.LineReader(stream("before\n" + longLine + "\nafter\n"), 4096);
+        var reader = new LineReader(stream("before\n" + longLine + "\nafter\n"), 4096);
         assertThat(reader.next()).isEqualTo("before");
         assertThat(reader.lastLineTooLong()).isFalse();
         reader.next();
@@ -62,35 +62,35 @@ class LineFilteringStdioTransportTest {
                 return n;
             }
         };
-        var reader = new LineFilteringStdioTransport.LineReader(trickle, 1 << 20);
+        var reader = new LineReader(trickle, 1 << 20);
         assertThat(reader.next()).isEqualTo(text);
         assertThat(reader.next()).isNull();
     }
 
     @Test
     void exitReasonNamesStatusSignalAndTheTellingStderrLine() {
-        assertThat(LineFilteringStdioTransport.describeExit(1, List.of("starting", "listening")))
+        assertThat(UpstreamProcess.describeExit(1, List.of("starting", "listening")))
                 .isEqualTo("exited with status 1: listening");
         // node ends a crash report with its version: the error line is the one worth showing
-        assertThat(LineFilteringStdioTransport.describeExit(1, List.of("file:///srv/index.js:3",
+        assertThat(UpstreamProcess.describeExit(1, List.of("file:///srv/index.js:3",
                 "    throw new Error(\"boom\");", "Error: boom", "    at file:///srv/index.js:3:7", "Node.js v20.20.2")))
                 .isEqualTo("exited with status 1: Error: boom");
         // killed by a signal: the last chatter is not the reason
-        assertThat(LineFilteringStdioTransport.describeExit(137, List.of("Starting default (STDIO) server...")))
+        assertThat(UpstreamProcess.describeExit(137, List.of("Starting default (STDIO) server...")))
                 .isEqualTo("exited with status 137 (signal 9)");
-        assertThat(LineFilteringStdioTransport.describeExit(0, List.of())).isEqualTo("exited with status 0");
-        assertThat(LineFilteringStdioTransport.describeExit(3, null)).isEqualTo("exited with status 3");
+        assertThat(UpstreamProcess.describeExit(0, List.of())).isEqualTo("exited with status 0");
+        assertThat(UpstreamProcess.describeExit(3, null)).isEqualTo("exited with status 3");
     }
 
     @Test
     void childGetsOnlyPathHomeAndTheConfiguredVariables() {
-        Map<String, String> env = LineFilteringStdioTransport.childEnvironment(Map.of("MEMORY_FILE_PATH", "/tmp/m.json"));
+        Map<String, String> env = UpstreamProcess.childEnvironment(Map.of("MEMORY_FILE_PATH", "/tmp/m.json"));
         assertThat(env.keySet()).isSubsetOf("PATH", "HOME", "MEMORY_FILE_PATH");
         assertThat(env).containsEntry("MEMORY_FILE_PATH", "/tmp/m.json");
         if (System.getenv("PATH") != null) {
             assertThat(env).containsEntry("PATH", System.getenv("PATH"));
         }
-        assertThat(LineFilteringStdioTransport.childEnvironment(Map.of("PATH", "/only/here")))
+        assertThat(UpstreamProcess.childEnvironment(Map.of("PATH", "/only/here")))
                 .containsEntry("PATH", "/only/here");
     }
 
@@ -100,29 +100,29 @@ class LineFilteringStdioTransportTest {
         Duration max = Duration.ofSeconds(30);
         List<Long> delays = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            delays.add(UpstreamMcpToolSource.backoff(i, initial, max).toMillis());
+            delays.add(Backoff.delay(i, initial, max).toMillis());
         }
         assertThat(delays).containsExactly(500L, 1000L, 2000L, 4000L, 8000L, 16000L, 30000L, 30000L, 30000L, 30000L);
-        assertThat(UpstreamMcpToolSource.backoff(10_000, initial, max)).isEqualTo(max);
+        assertThat(Backoff.delay(10_000, initial, max)).isEqualTo(max);
     }
 
     @Test
     void durationsAreWrittenForPeople() {
-        assertThat(UpstreamMcpToolSource.human(Duration.ofMillis(500))).isEqualTo("500 ms");
-        assertThat(UpstreamMcpToolSource.human(Duration.ofSeconds(2))).isEqualTo("2 s");
-        assertThat(UpstreamMcpToolSource.human(Duration.ofMillis(1500))).isEqualTo("1.5 s");
+        assertThat(Failures.human(Duration.ofMillis(500))).isEqualTo("500 ms");
+        assertThat(Failures.human(Duration.ofSeconds(2))).isEqualTo("2 s");
+        assertThat(Failures.human(Duration.ofMillis(1500))).isEqualTo("1.5 s");
     }
 
     @Test
     void failureDescriptionsFollowTheCauseChainWithoutRepeats() {
         var e = new RuntimeException("Client failed to initialize by explicit API call",
                 new java.io.IOException("java.net.ConnectException", new java.net.ConnectException()));
-        assertThat(UpstreamMcpToolSource.describe(e))
+        assertThat(Failures.describe(e))
                 .isEqualTo("Client failed to initialize by explicit API call: java.net.ConnectException: connection refused");
     }
 
     private static List<String> lines(String s, int max) throws IOException {
-        var reader = new LineFilteringStdioTransport.LineReader(stream(s), max);
+        var reader = new LineReader(stream(s), max);
         List<String> out = new ArrayList<>();
         String line;
         while ((line = reader.next()) != null) {

@@ -123,8 +123,8 @@ class ToolRegistryTest {
         }
 
         @Override
-        public UpstreamResult call(String tool, Map<String, Object> arguments, Duration timeout)
-                throws ToolUnavailableException {
+        public UpstreamResult call(String tool, Map<String, Object> arguments, Duration timeout,
+                                   CallCancellation cancellation) throws ToolUnavailableException {
             if (!available) {
                 throw new ToolUnavailableException("server '" + name + "' is unavailable: switched off");
             }
