@@ -9,6 +9,7 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -73,9 +74,12 @@ public final class Soak {
         }
     }
 
-    /** The run's settings (and the machine's load average when it began), what the load gave, and what stopping left. */
-    record Result(int executions, int clients, int maxConcurrent, int restSeconds, double loadAverage, Load load,
-                  Ending ending) {
+    /**
+     * The settings, when the run began and the machine's load average then, what the load gave, what stopping left,
+     * and what the server logged at WARN or above (reported, not judged: some warnings are about the client's side).
+     */
+    record Result(LocalDateTime started, int executions, int clients, int maxConcurrent, int restSeconds,
+                  double loadAverage, Load load, Ending ending, List<String> serverWarnings) {
         boolean passed() {
             return load.count(Verdict.WRONG) == 0 && load.count(Verdict.LOST) == 0 && load.count(Verdict.REFUSED) == 0
                     && load.rest().processes() <= load.start().processes()
@@ -101,6 +105,7 @@ public final class Soak {
     }
 
     private Result run() throws Exception {
+        LocalDateTime started = LocalDateTime.now().withNano(0);
         double loadAverage = loadAverage();
         try (SoakServer server = SoakServer.start(launcher, maxConcurrent, CLIENTS)) {
             List<McpSyncClient> clients = new ArrayList<>();
@@ -124,7 +129,8 @@ public final class Soak {
                 clients.forEach(McpSyncClient::closeGracefully);
             }
             Ending ending = server.stop();
-            return new Result(executions, CLIENTS, maxConcurrent, restSeconds, loadAverage, measured, ending);
+            return new Result(started, executions, CLIENTS, maxConcurrent, restSeconds, loadAverage, measured, ending,
+                    server.warnings());
         }
     }
 

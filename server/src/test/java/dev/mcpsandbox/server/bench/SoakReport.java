@@ -9,7 +9,6 @@ import dev.mcpsandbox.server.bench.SoakServer.Sample;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -44,8 +43,8 @@ final class SoakReport {
                 + " nothing of the server may be left (no process, nothing under its work root, no mount); the run exits"
                 + " non-zero otherwise. Each run rewrites this section (a full `bin/bench` rewrites the whole file).\n\n");
 
-        String when = String.format(Locale.ROOT, "Measured on %s, %d cores, load average %.1f at the start", LocalDateTime
-                .now().withNano(0), cores, r.loadAverage());
+        String when = String.format(Locale.ROOT, "Measured from %s, %d cores, load average %.1f at the start",
+                r.started(), cores, r.loadAverage());
         List<String> caveats = new ArrayList<>();
         if (r.executions() < 20_000) {
             caveats.add("a short run (" + String.format(Locale.ROOT, "%,d", r.executions()) + " executions)");
@@ -71,23 +70,30 @@ final class SoakReport {
         Ending e = r.ending();
         row(s, "left after SIGTERM: processes / work-root entries / mounts", (e.exited() ? "" : "(did not exit) ")
                 + e.processesLeft() + " / " + e.workEntriesLeft() + " / " + e.mountsLeft());
+        row(s, "server log lines at WARN or above", Integer.toString(r.serverWarnings().size()));
         s.append('\n');
 
-        s.append("| point | executions | RSS MB | open descriptors | processes | work directories |\n");
-        s.append("|---|---:|---:|---:|---:|---:|\n");
+        s.append("| point | executions | RSS MB | open descriptors | of which sockets | processes | work directories |\n");
+        s.append("|---|---:|---:|---:|---:|---:|---:|\n");
         for (Sample p : load.series()) {
-            s.append(String.format(Locale.ROOT, "| %s | %,d | %.1f | %d | %d | %d |%n", p.point(), p.executions(),
-                    p.rssKb() / 1024.0, p.descriptors(), p.processes(), p.workEntries()));
+            s.append(String.format(Locale.ROOT, "| %s | %,d | %.1f | %d | %d | %d | %d |%n", p.point(), p.executions(),
+                    p.rssKb() / 1024.0, p.descriptors(), p.sockets(), p.processes(), p.workEntries()));
         }
-        s.append(String.format(Locale.ROOT, "| slope per 1,000 executions, under load | | %s | %s | | |%n",
+        s.append(String.format(Locale.ROOT, "| slope per 1,000 executions, under load | | %s | %s | %s | | |%n",
                 slope(load.underLoad(), p -> p.rssKb() / 1024.0, "%+.2f"),
-                slope(load.underLoad(), Sample::descriptors, "%+.2f")));
+                slope(load.underLoad(), Sample::descriptors, "%+.2f"),
+                slope(load.underLoad(), Sample::sockets, "%+.2f")));
         s.append('\n');
         s.append("The slope is the least-squares fit over the points under load (the start is idle, so it is left out)."
                 + " RSS is the server JVM's own (sandboxes are separate processes); it rises while the heap grows to its"
                 + " working size, so a leak is a slope that persists over a long run. Descriptors include the HTTP"
                 + " connections the sessions keep open; processes and work directories under load are the runs in"
                 + " flight.\n");
+        if (!r.serverWarnings().isEmpty()) {
+            s.append("\nThe server's first warnings:\n\n");
+            r.serverWarnings().stream().limit(3).forEach(w -> s.append("- `")
+                    .append(w.length() > 300 ? w.substring(0, 300) + "…" : w).append("`\n"));
+        }
         if (!load.examples().isEmpty()) {
             s.append("\nFirst answers that were not right:\n\n");
             load.examples().forEach(x -> s.append("- `").append(x.replace('`', '\'')).append("`\n"));

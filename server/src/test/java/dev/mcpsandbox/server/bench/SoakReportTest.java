@@ -64,6 +64,6 @@ class SoakReportTest {
     }
 
     private static Sample sample(long executions, long rssKb) {
-        return new Sample("under load", executions, rssKb, 30, 0, 4);
+        return new Sample("under load", executions, rssKb, 30, 12, 0, 4);
     }
 }

@@ -22,6 +22,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 /**
@@ -37,6 +38,7 @@ final class SoakServer implements AutoCloseable {
     private final Path workRoot;
     private final URI base;
     private final String token;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private SoakServer(Process process, Path home, Path workRoot, URI base, String token) {
         this.process = process;
@@ -46,8 +48,12 @@ final class SoakServer implements AutoCloseable {
         this.token = token;
     }
 
-    /** One reading of the server's resources; {@code workEntries} counts what is in its run directory. */
-    record Sample(String point, long executions, long rssKb, int descriptors, int processes, int workEntries) {
+    /**
+     * One reading of the server's resources; {@code sockets} are the descriptors that are sockets (HTTP connections
+     * and the sandboxes' bridge sockets), {@code workEntries} what is in its run directory.
+     */
+    record Sample(String point, long executions, long rssKb, int descriptors, int sockets, int processes,
+                  int workEntries) {
     }
 
     /**
@@ -88,6 +94,8 @@ final class SoakServer implements AutoCloseable {
         builder.environment().put("MCP_SANDBOX_TOKEN", token);
         builder.environment().put("MCP_SANDBOX_LOG", "WARN");
         SoakServer server = new SoakServer(builder.start(), home, workRoot, URI.create("http://127.0.0.1:" + port), token);
+        // Interrupted (Ctrl-C): still stop the server and remove what it left.
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "soak-cleanup"));
         try {
             server.awaitHealthy();
         } catch (IOException | RuntimeException | InterruptedException e) {
@@ -141,8 +149,9 @@ final class SoakServer implements AutoCloseable {
 
     Sample sample(String point, long executions) {
         long pid = process.pid();
-        return new Sample(point, executions, rssKb(pid), count(Path.of("/proc", Long.toString(pid), "fd")),
-                (int) process.descendants().count(), count(runDirectory()));
+        Path fds = Path.of("/proc", Long.toString(pid), "fd");
+        return new Sample(point, executions, rssKb(pid), count(fds), sockets(fds), (int) process.descendants().count(),
+                count(runDirectory()));
     }
 
     /** The server's private directory under the work root is named for its pid (it is the JVM: the launcher execs). */
@@ -154,6 +163,20 @@ final class SoakServer implements AutoCloseable {
         try (Stream<String> lines = Files.lines(Path.of("/proc", Long.toString(pid), "status"))) {
             return lines.filter(l -> l.startsWith("VmRSS:")).findFirst()
                     .map(l -> Long.parseLong(l.replaceAll("\\D", ""))).orElse(-1L);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private static int sockets(Path fds) {
+        try (Stream<Path> entries = Files.list(fds)) {
+            return (int) entries.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+                } catch (IOException closedMeanwhile) {
+                    return false;
+                }
+            }).count();
         } catch (IOException e) {
             return -1;
         }
@@ -201,6 +224,11 @@ final class SoakServer implements AutoCloseable {
         }
     }
 
+    /** The server's log lines at WARN or ERROR (it logs nothing below WARN here), without their stack traces. */
+    List<String> warnings() {
+        return log().lines().filter(l -> l.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (WARN|ERROR).*")).toList();
+    }
+
     /** The server's stderr (warnings and errors only), for a failure report. */
     String log() {
         try {
@@ -216,6 +244,9 @@ final class SoakServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
         try {
             if (process.isAlive()) {
                 process.toHandle().destroy();
