@@ -26,22 +26,20 @@ final class SoakReport {
         int cores = Runtime.getRuntime().availableProcessors();
         StringBuilder s = new StringBuilder();
         s.append(HEADING).append("\n\n");
-        s.append("`bin/bench soak [N]` (N defaults to 20,000; not run in CI) starts one server in HTTP mode (`--http` on a"
-                + " free loopback port, with a token) and drives it with ").append(r.clients()).append(" MCP sessions over"
-                + " Streamable HTTP (the Java SDK client), each making N/").append(r.clients()).append(" `execute_code`"
-                + " calls of `print(i*7)` one after another; every answer must be exactly `i*7`. The server runs ")
-                .append(r.maxConcurrent()).append(" executions at once and queues up to ").append(r.clients() * 4)
-                .append(" (so the sessions wait, not refused), without a pool (after a burst a pool keeps up to twice its"
-                + " size ready, so \"nothing beyond the start\" could not be exact), and with its limits per client"
-                + " raised, since the sessions share one token. Answers are right, wrong, lost (an exception or a timeout"
-                + " in the client) or refused (\"the server is busy\", or HTTP 429). The server's resident memory"
-                + " (VmRSS), open descriptors (`/proc/<pid>/fd`), processes (its descendants) and work directories"
-                + " (entries of its run directory under `execution.workRoot`) are read at the start, every ")
-                .append(String.format(Locale.ROOT, "%,d", Soak.CHECKPOINT_EVERY)).append(" executions (every N/4 in a"
-                + " shorter run) and after a ").append(r.restSeconds()).append(" s rest, so a leak shows as a slope. After"
-                + " the rest there may be no more processes or work directories than at the start, and after SIGTERM"
-                + " nothing of the server may be left (no process, nothing under its work root, no mount); the run exits"
-                + " non-zero otherwise. Each run rewrites this section (a full `bin/bench` rewrites the whole file).\n\n");
+        s.append("`bin/bench soak [N]` (default 20,000; not in CI): one server in HTTP mode (a free loopback port, a token), ")
+                .append(r.clients()).append(" MCP sessions over Streamable HTTP (the Java SDK client), each making N/")
+                .append(r.clients()).append(" `execute_code` calls of `print(i*7)` in turn; every answer must be exactly"
+                + " `i*7`, and is counted right, wrong, lost (an exception or a timeout in the client) or refused (\"the"
+                + " server is busy\", or HTTP 429). The server runs ").append(r.maxConcurrent())
+                .append(" executions at once and queues ").append(r.clients() * 4).append(", so the sessions wait; it has"
+                + " no pool (after a burst a pool stays at up to twice its size, so \"nothing beyond the start\" could"
+                + " not be exact) and its limits per client are raised (the sessions share one token). Its RSS, open"
+                + " descriptors, processes and work directories (under `execution.workRoot`) are read at the start,"
+                + " every ").append(String.format(Locale.ROOT, "%,d", Soak.CHECKPOINT_EVERY)).append(" executions (N/4"
+                + " in a shorter run) and after a ").append(r.restSeconds()).append(" s rest, so a leak shows as a slope."
+                + " The run fails (exit 1) on any answer not right, on processes or work directories beyond the start"
+                + " after the rest, or on anything left after SIGTERM (a process, a file under the work root, a mount)."
+                + " Each run rewrites this section; a full `bin/bench` rewrites the file without it.\n\n");
 
         String when = String.format(Locale.ROOT, "Measured from %s, %d cores, load average %.1f at the start",
                 r.started(), cores, r.loadAverage());
@@ -52,7 +50,7 @@ final class SoakReport {
         if (r.loadAverage() > cores) {
             caveats.add("on a shared, loaded machine: absolute times are not comparable with a quiet run");
         }
-        s.append(when).append(caveats.isEmpty() ? "." : ": " + String.join(", ", caveats) + ".").append(" `")
+        s.append(when).append(caveats.isEmpty() ? "." : ": **" + String.join(", ", caveats) + "**.").append(" `")
                 .append(r.passed() ? "PASSED" : "FAILED").append("`.\n\n");
 
         s.append("| measure | value |\n|---|---:|\n");
