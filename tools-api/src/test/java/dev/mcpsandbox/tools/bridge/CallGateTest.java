@@ -7,6 +7,7 @@ import dev.mcpsandbox.tools.audit.AuditEvent;
 import dev.mcpsandbox.tools.audit.AuditSink;
 import dev.mcpsandbox.tools.budget.CallBudget;
 import dev.mcpsandbox.tools.policy.ToolPolicy;
+import dev.mcpsandbox.tools.registry.CallCancellation;
 import dev.mcpsandbox.tools.registry.ServerStatus;
 import dev.mcpsandbox.tools.registry.ToolDescriptor;
 import dev.mcpsandbox.tools.registry.ToolRegistry;
@@ -281,8 +282,8 @@ class CallGateTest {
         }
 
         @Override
-        public UpstreamResult call(String tool, Map<String, Object> arguments, Duration timeout)
-                throws ToolUnavailableException {
+        public UpstreamResult call(String tool, Map<String, Object> arguments, Duration timeout,
+                                   CallCancellation cancellation) throws ToolUnavailableException {
             calls.add(tool);
             if (unreachable) {
                 throw new ToolUnavailableException("server 'math' is unavailable: connection lost");
