@@ -121,8 +121,7 @@ class WarmPoolIT {
             long pid;
             List<String> containers;
             try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 2, \"javascript\": 1, \"bash\": 1}}", Map.of())) {
-                pid = ProcessHandle.current().children()
-                        .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar")).findFirst().orElseThrow().pid();
+                pid = server.pid();
                 // gVisor sandboxes take a second or more each to start on a loaded 2-core machine.
                 long deadline = System.nanoTime() + 90_000_000_000L;
                 do {
