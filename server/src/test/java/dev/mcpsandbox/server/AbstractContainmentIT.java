@@ -203,16 +203,9 @@ abstract class AbstractContainmentIT {
     }
 
     /** The environment of the server process (a child of this JVM running the jar), read from the host's /proc. */
-    private static String serverEnvironment() throws IOException {
-        List<ProcessHandle> servers = ProcessHandle.current().children()
-                .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar")).toList();
-        assertThat(servers).as("server process started by this test").isNotEmpty();
-        StringBuilder all = new StringBuilder();
-        for (ProcessHandle p : servers) {
-            all.append(new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "environ")),
-                    StandardCharsets.UTF_8).replace('\0', '\n'));
-        }
-        return all.toString();
+    private String serverEnvironment() throws IOException {
+        return new String(Files.readAllBytes(Path.of("/proc", Long.toString(server.pid()), "environ")),
+                StandardCharsets.UTF_8).replace('\0', '\n');
     }
 
     // ---------------------------------------------------------------- network

@@ -131,9 +131,7 @@ class BadInputIT {
     private static final class RawStdio {
         static JsonNode callOnce(String requestLine) throws Exception {
             ObjectMapper json = new ObjectMapper();
-            Path jar = SandboxServer.jar();
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-jar", jar.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = SandboxServer.builder().processBuilder().redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try (BufferedWriter in = new BufferedWriter(new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
                  BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 in.write("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"

@@ -549,9 +549,7 @@ class CodeModeFaultsIT {
 
     /** The everything server this class's server started: tagged in its environment, a descendant of that server. */
     private static long everythingProcess() {
-        long serverPid = ProcessHandle.current().children()
-                .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar"))
-                .mapToLong(ProcessHandle::pid).findFirst().orElseThrow(() -> new AssertionError("no server process"));
+        long serverPid = server.pid();
         long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         List<Long> pids = List.of();
         while (System.nanoTime() < end) {

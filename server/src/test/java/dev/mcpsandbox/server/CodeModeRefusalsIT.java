@@ -2,16 +2,11 @@ package dev.mcpsandbox.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.ServerParameters;
-import io.modelcontextprotocol.client.transport.StdioClientTransport;
-import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.ClientCapabilities;
 import io.modelcontextprotocol.spec.McpSchema.ElicitFormRequest;
 import io.modelcontextprotocol.spec.McpSchema.ElicitResult;
-import io.modelcontextprotocol.spec.McpSchema.Implementation;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -523,39 +518,29 @@ class CodeModeRefusalsIT {
     }
 
     /**
-     * The server started the way {@link SandboxServer} starts it, but by a client that declares the elicitation
-     * capability and answers every elicitation with {@link #answer}, remembering the requests.
+     * The server started by {@link SandboxServer}, with a client that declares the elicitation capability and
+     * answers every elicitation with {@link #answer}, remembering the requests.
      */
     private static final class ElicitingClient implements AutoCloseable {
         final List<ElicitFormRequest> requests = new CopyOnWriteArrayList<>();
-        final List<String> stderr = new CopyOnWriteArrayList<>();
         final Path memoryFile;
         final String tag;
+        final SandboxServer server;
         final McpSyncClient client;
         volatile Function<ElicitFormRequest, ElicitResult> answer =
                 request -> new ElicitResult(ElicitResult.Action.DECLINE, null);
 
-        ElicitingClient(String configJson, Path memoryFile, String tag) throws IOException {
+        ElicitingClient(String configJson, Path memoryFile, String tag) {
             this.memoryFile = memoryFile;
             this.tag = tag;
-            Path config = dir.resolve("eliciting-config.json");
-            Files.writeString(config, configJson);
-            ServerParameters params = ServerParameters.builder(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString()).args(List.of("-jar", SandboxServer.jar().toString(), "--config", config.toString()))
-                    .env(Map.of()).build();
-            StdioClientTransport transport = new StdioClientTransport(params, McpJsonDefaults.getMapper());
-            transport.setStdErrorHandler(stderr::add);
-            client = McpClient.sync(transport)
-                    .clientInfo(new Implementation("mcp-sandbox-it-eliciting", "1"))
-                    .requestTimeout(Duration.ofSeconds(120))
-                    .initializationTimeout(Duration.ofSeconds(60))
-                    .capabilities(ClientCapabilities.builder().elicitation().build())
-                    .elicitation(request -> {
-                        requests.add(request);
-                        return answer.apply(request);
-                    })
-                    .build();
-            client.initialize();
+            server = SandboxServer.builder().config(configJson).clientName("mcp-sandbox-it-eliciting")
+                    .client(spec -> spec.capabilities(ClientCapabilities.builder().elicitation().build())
+                            .elicitation(request -> {
+                                requests.add(request);
+                                return answer.apply(request);
+                            }))
+                    .start();
+            client = server.client();
         }
 
         @SuppressWarnings("unchecked")
@@ -567,7 +552,7 @@ class CodeModeRefusalsIT {
 
         @Override
         public void close() {
-            client.closeGracefully();
+            server.close();
         }
     }
 

@@ -21,8 +21,6 @@ import org.junit.jupiter.api.TestInstance;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -120,7 +118,7 @@ class ContainerBackendIT {
     void stoppingWhileThePoolFillsLeavesNoContainer() throws Exception {
         long pid;
         try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 6, \"bash\": 6}}", Map.of())) {
-            pid = serverPid();
+            pid = server.pid();
             List<Container> running = labelled().stream().filter(ofServer(pid))
                     .filter(c -> "running".equals(c.getState())).toList();
             assertThat(running).as("pool containers running right after initialize (the server stops while it fills)")
@@ -148,7 +146,7 @@ class ContainerBackendIT {
     @Test
     void reapsLabelledContainersLeftByACrashedServer() throws Exception {
         SandboxServer crashed = SandboxServer.start("{\"pool\": {\"python\": 2, \"bash\": 1}}", Map.of());
-        long pid = serverPid();
+        long pid = crashed.pid();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         List<Container> left = List.of();
         // Killed once its pool is warm, not while it is still creating (and removing) image-check containers.
@@ -299,20 +297,9 @@ class ContainerBackendIT {
         return c -> c.getLabels().get(SESSION).contains("/" + pid + "/");
     }
 
-    private static long serverPid() {
-        List<ProcessHandle> servers = ProcessHandle.current().children()
-                .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar")).toList();
-        assertThat(servers).as("server process started by this test").hasSize(1);
-        return servers.get(0).pid();
-    }
-
-    private Process startJar(String configJson) throws IOException {
-        Path config = Files.createTempFile("mcp-sandbox-config", ".json");
-        Files.writeString(config, backend.applyTo(configJson));
-        config.toFile().deleteOnExit();
-        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                SandboxServer.jar().toString(), "--config", config.toString())
-                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+    private static Process startJar(String configJson) throws IOException {
+        return SandboxServer.builder().config(configJson).processBuilder().redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.PIPE).start();
     }
 
     /** The runtime image minus node: a container that deletes it, committed (the engine needs no registry). */

@@ -206,7 +206,7 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
 
     @Test
     void cannotSeeUpstreamServerProcesses() {
-        long server = serverPid();
+        long server = server().pid();
         List<String> upstreams = ProcessHandle.of(server).orElseThrow().descendants()
                 .map(p -> p.info().commandLine().orElse("")).filter(c -> c.contains("mcp-server-")).toList();
         assertThat(upstreams).as("upstream processes of the server on the host (positive control)").hasSize(2);
@@ -259,18 +259,11 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
 
     /** The server's private run directory on the host: {@code <tmp>/mcp-sandbox-<uid>/<server pid>}. */
     private Path serverRunRoot() {
-        String pid = Long.toString(serverPid());
+        String pid = Long.toString(server().pid());
         Set<Path> candidates = new LinkedHashSet<>(List.of(
                 Path.of(System.getProperty("java.io.tmpdir"), "mcp-sandbox-" + OWN_UID, pid),
                 Path.of("/tmp", "mcp-sandbox-" + OWN_UID, pid)));
         return candidates.stream().filter(Files::isDirectory).findFirst()
                 .orElseThrow(() -> new AssertionError("no run directory of the server among " + candidates));
-    }
-
-    private static long serverPid() {
-        List<ProcessHandle> servers = ProcessHandle.current().children()
-                .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar")).toList();
-        assertThat(servers).as("server process started by this test").hasSize(1);
-        return servers.get(0).pid();
     }
 }

@@ -11,8 +11,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -35,11 +33,8 @@ class LongRunsIT {
 
     @BeforeEach
     void start() throws Exception {
-        Path config = Files.createTempFile("longruns", ".json");
-        Files.writeString(config, "{\"execution\": {\"maxConcurrent\": 1, \"queueSize\": 4}}");
-        server = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                SandboxServer.jar().toString(), "--config", config.toString())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        server = SandboxServer.builder().config("{\"execution\": {\"maxConcurrent\": 1, \"queueSize\": 4}}")
+                .processBuilder().redirectError(ProcessBuilder.Redirect.DISCARD).start();
         in = server.getOutputStream();
         Thread reader = new Thread(() -> {
             try (BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {

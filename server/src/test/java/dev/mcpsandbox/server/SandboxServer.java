@@ -16,26 +16,37 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
- * The built server jar, started as a real process and driven by the MCP Java SDK's stdio client,
- * exactly as Claude Desktop would start it. Integration tests share this harness.
+ * The built server jar, started as a real process and driven by the MCP Java SDK's stdio client, exactly as Claude
+ * Desktop would start it: the one way integration tests (and the benchmark) start a server. {@link #builder()} sets
+ * the configuration, environment, arguments, JVM options, the host user and the client; {@link Builder#start()}
+ * gives a connected server, {@link Builder#processBuilder()} the same command for tests that speak raw stdio or HTTP.
+ * Under a container backend's test execution the configuration names that backend ({@link BackendUnderTest}).
  */
 public final class SandboxServer implements AutoCloseable {
     private final McpSyncClient client;
     /** The server processes this harness started (a container backend's teardown outlasts the client's close). */
     private List<ProcessHandle> processes = List.of();
-    private final List<String> stderr = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<String> stderr = Collections.synchronizedList(new ArrayList<>());
 
     private SandboxServer(McpSyncClient client) {
         this.client = client;
     }
 
+    public static Builder builder() {
+        return new Builder();
+    }
+
     /** Starts the server with no configuration file (the embedded defaults). */
     public static SandboxServer start() {
-        return start(null, Map.of());
+        return builder().start();
     }
 
     /**
@@ -43,83 +54,21 @@ public final class SandboxServer implements AutoCloseable {
      * @param env        extra environment variables for the server process
      */
     public static SandboxServer start(String configJson, Map<String, String> env) {
-        return start(configJson, env, List.of());
+        return builder().config(configJson).env(env).start();
     }
 
     /** Starts the server as another host user (the test runs as root): the way most people run it. */
     public static SandboxServer startAsUser(int uid, String configJson) {
-        requireOrSkip(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv is not installed");
-        return start(configJson, Map.of("HOME", "/tmp"), List.of("/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid,
-                "--clear-groups", "--"));
+        return builder().asUser(uid).config(configJson).start();
     }
 
-    private static SandboxServer start(String configJson, Map<String, String> env, List<String> prefix) {
-        Path jar = prefix.isEmpty() ? jar() : readableByEveryone(jar());
-        configJson = BackendUnderTest.current().applyTo(configJson);
-        List<String> args = new ArrayList<>(prefix.isEmpty() ? List.of() : prefix.subList(1, prefix.size()));
-        if (!prefix.isEmpty()) {
-            args.add(javaBinary());
-        }
-        args.addAll(List.of("-jar", jar.toString()));
-        if (configJson != null) {
-            try {
-                Path config = Files.createTempFile("mcp-sandbox-config", ".json");
-                Files.writeString(config, configJson);
-                Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-                config.toFile().deleteOnExit();
-                args.add("--config");
-                args.add(config.toString());
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        String command = prefix.isEmpty() ? javaBinary() : prefix.get(0);
-        ServerParameters params = ServerParameters.builder(command).args(args).env(env).build();
-        StdioClientTransport transport = new StdioClientTransport(params, McpJsonDefaults.getMapper());
-        SandboxServer[] self = new SandboxServer[1];
-        List<String> early = java.util.Collections.synchronizedList(new ArrayList<>());
-        transport.setStdErrorHandler(line -> {
-            if (self[0] != null) {
-                self[0].stderr.add(line);
-            } else {
-                early.add(line);
-            }
-        });
-        McpSyncClient client = McpClient.sync(transport)
-                .clientInfo(new Implementation("mcp-sandbox-it", "1"))
-                .requestTimeout(Duration.ofSeconds(120))
-                .initializationTimeout(Duration.ofSeconds(60))
-                .build();
-        SandboxServer server = new SandboxServer(client);
-        self[0] = server;
-        server.stderr.addAll(early);
-        List<Long> before = serverProcesses().stream().map(ProcessHandle::pid).toList();
-        client.initialize();
-        server.processes = serverProcesses().stream().filter(p -> !before.contains(p.pid())).toList();
-        return server;
-    }
-
-    static Path jar() {
+    /** The jar under test ({@code -DmcpSandbox.jar}); skips when it is not built or bubblewrap is missing. */
+    public static Path jar() {
         String property = System.getProperty("mcpSandbox.jar", "target/mcp-sandbox.jar");
         Path jar = Path.of(property).toAbsolutePath();
         requireOrSkip(Files.exists(jar), "the server jar is not built at " + jar + " (run mvn package)");
         requireOrSkip(Files.isExecutable(Path.of("/usr/bin/bwrap")), "bubblewrap is not installed");
         return jar;
-    }
-
-    /** A copy another user can read wherever the checkout lives (CI may clone under a private home). */
-    private static Path readableByEveryone(Path jar) {
-        try {
-            Path dir = Files.createTempDirectory("mcp-sandbox-jar");
-            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-            Path copy = Files.copy(jar, dir.resolve("mcp-sandbox.jar"));
-            Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            copy.toFile().deleteOnExit();
-            dir.toFile().deleteOnExit();
-            return copy;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot copy the server jar for another user", e);
-        }
     }
 
     /** Skips when a prerequisite is missing, unless CI demands the test runs ({@code -Dsandbox.it.required=true}). */
@@ -130,12 +79,20 @@ public final class SandboxServer implements AutoCloseable {
         Assumptions.assumeTrue(present, reason);
     }
 
-    private static String javaBinary() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
     public McpSyncClient client() {
         return client;
+    }
+
+    /** The server's JVM (for tests that look at its descendants, its environment, or kill it). */
+    public ProcessHandle process() {
+        if (processes.size() != 1) {
+            throw new AssertionError("expected one server process started by this harness, found " + processes);
+        }
+        return processes.get(0);
+    }
+
+    public long pid() {
+        return process().pid();
     }
 
     public CallToolResult call(String tool, Map<String, Object> arguments) {
@@ -176,6 +133,180 @@ public final class SandboxServer implements AutoCloseable {
                 p.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
             } catch (Exception e) {
                 // still tearing down: the next test's own checks will say so
+            }
+        }
+    }
+
+    /** How to start one server; each setter returns the builder. */
+    public static final class Builder {
+        private String configJson;
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private final List<String> unsetEnv = new ArrayList<>();
+        private final List<String> args = new ArrayList<>();
+        private final List<String> jvmArgs = new ArrayList<>();
+        private Optional<Integer> uid = Optional.empty();
+        private Optional<Path> jar = Optional.empty();
+        private boolean applyBackend = true;
+        private String clientName = "mcp-sandbox-it";
+        private Duration requestTimeout = Duration.ofSeconds(120);
+        private Consumer<McpClient.SyncSpec> clientCustomizer = spec -> { };
+
+        private Builder() {
+        }
+
+        /** The configuration file's content; null (the default) starts the server without {@code --config}. */
+        public Builder config(String json) {
+            this.configJson = json;
+            return this;
+        }
+
+        /** Extra environment variables for the server process (added to this JVM's). */
+        public Builder env(Map<String, String> variables) {
+            env.putAll(variables);
+            return this;
+        }
+
+        /** Variables of this JVM's environment the server must not inherit ({@link #env} may set them again). */
+        public Builder unsetEnv(String... names) {
+            unsetEnv.addAll(List.of(names));
+            return this;
+        }
+
+        /** Command-line arguments after the jar (and the configuration), e.g. {@code --http 127.0.0.1:0}. */
+        public Builder args(String... arguments) {
+            args.addAll(List.of(arguments));
+            return this;
+        }
+
+        /** Options for the server's JVM, before {@code -jar}. */
+        public Builder jvmArgs(String... options) {
+            jvmArgs.addAll(List.of(options));
+            return this;
+        }
+
+        /**
+         * Runs the server as this host user (through setpriv, from a copy of the jar that user can read), with HOME at
+         * /tmp unless {@link #env} says otherwise: the test's own home is root's.
+         */
+        public Builder asUser(int hostUid) {
+            this.uid = Optional.of(hostUid);
+            env.putIfAbsent("HOME", "/tmp");
+            return this;
+        }
+
+        /** Another jar than {@link SandboxServer#jar()} (the benchmark, run from the repository's root). */
+        public Builder jar(Path path) {
+            this.jar = Optional.of(path);
+            return this;
+        }
+
+        /** Leaves the configuration as given under a container backend's test execution too. */
+        public Builder withoutBackendUnderTest() {
+            this.applyBackend = false;
+            return this;
+        }
+
+        public Builder clientName(String name) {
+            this.clientName = name;
+            return this;
+        }
+
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = timeout;
+            return this;
+        }
+
+        /** Adds to the SDK client's specification (capabilities, an elicitation handler) before it is built. */
+        public Builder client(Consumer<McpClient.SyncSpec> customizer) {
+            this.clientCustomizer = customizer;
+            return this;
+        }
+
+        /** The full command line: setpriv (when another user), java, JVM options, the jar, the configuration, args. */
+        public List<String> command() {
+            List<String> command = new ArrayList<>();
+            uid.ifPresent(u -> {
+                requireOrSkip(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv is not installed");
+                command.addAll(List.of("/usr/bin/setpriv", "--reuid=" + u, "--regid=" + u, "--clear-groups", "--"));
+            });
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(jvmArgs);
+            Path theJar = jar.orElseGet(SandboxServer::jar);
+            command.addAll(List.of("-jar", (uid.isPresent() ? readableByEveryone(theJar) : theJar).toString()));
+            String config = applyBackend ? BackendUnderTest.current().applyTo(configJson) : configJson;
+            if (config != null) {
+                command.addAll(List.of("--config", configFile(config).toString()));
+            }
+            command.addAll(args);
+            return List.copyOf(command);
+        }
+
+        /** The server's process, for a test to redirect and start itself (raw JSON-RPC over stdio, HTTP mode). */
+        public ProcessBuilder processBuilder() {
+            ProcessBuilder builder = new ProcessBuilder(command());
+            unsetEnv.forEach(builder.environment()::remove);
+            builder.environment().putAll(env);
+            return builder;
+        }
+
+        /** Starts the server and connects the SDK's stdio client to it (initialized). */
+        public SandboxServer start() {
+            if (!unsetEnv.isEmpty()) {
+                throw new IllegalStateException("unsetEnv needs processBuilder(): the SDK's stdio transport inherits"
+                        + " this JVM's environment");
+            }
+            List<String> command = command();
+            ServerParameters params = ServerParameters.builder(command.get(0)).args(command.subList(1, command.size()))
+                    .env(env).build();
+            StdioClientTransport transport = new StdioClientTransport(params, McpJsonDefaults.getMapper());
+            SandboxServer[] self = new SandboxServer[1];
+            List<String> early = Collections.synchronizedList(new ArrayList<>());
+            transport.setStdErrorHandler(line -> {
+                if (self[0] != null) {
+                    self[0].stderr.add(line);
+                } else {
+                    early.add(line);
+                }
+            });
+            McpClient.SyncSpec spec = McpClient.sync(transport)
+                    .clientInfo(new Implementation(clientName, "1"))
+                    .requestTimeout(requestTimeout)
+                    .initializationTimeout(Duration.ofSeconds(60));
+            clientCustomizer.accept(spec);
+            McpSyncClient client = spec.build();
+            SandboxServer server = new SandboxServer(client);
+            self[0] = server;
+            server.stderr.addAll(early);
+            List<Long> before = serverProcesses().stream().map(ProcessHandle::pid).toList();
+            client.initialize();
+            server.processes = serverProcesses().stream().filter(p -> !before.contains(p.pid())).toList();
+            return server;
+        }
+
+        private static Path configFile(String json) {
+            try {
+                Path config = Files.createTempFile("mcp-sandbox-config", ".json");
+                Files.writeString(config, json);
+                Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                config.toFile().deleteOnExit();
+                return config;
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** A copy another user can read wherever the checkout lives (CI may clone under a private home). */
+        private static Path readableByEveryone(Path jar) {
+            try {
+                Path dir = Files.createTempDirectory("mcp-sandbox-jar");
+                Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+                Path copy = Files.copy(jar, dir.resolve("mcp-sandbox.jar"));
+                Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                copy.toFile().deleteOnExit();
+                dir.toFile().deleteOnExit();
+                return copy;
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot copy the server jar for another user", e);
             }
         }
     }

@@ -121,8 +121,7 @@ class WarmPoolIT {
             long pid;
             List<String> containers;
             try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 2, \"javascript\": 1, \"bash\": 1}}", Map.of())) {
-                pid = ProcessHandle.current().children()
-                        .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar")).findFirst().orElseThrow().pid();
+                pid = server.pid();
                 // gVisor sandboxes take a second or more each to start on a loaded 2-core machine.
                 long deadline = System.nanoTime() + 90_000_000_000L;
                 do {
@@ -139,14 +138,15 @@ class WarmPoolIT {
             assertThat(containers).as("pooled containers left after shutdown").isEmpty();
             return;
         }
-        List<Long> before = sandboxProcesses();
         List<Long> pooled;
         try (SandboxServer server = SandboxServer.start("{\"pool\": {\"python\": 2, \"javascript\": 1, \"bash\": 1}}", Map.of())) {
             long deadline = System.nanoTime() + 10_000_000_000L;
             do {
                 Thread.sleep(200);
+                // This server's sandboxes only: other servers on the machine (parallel builds) have bwrap processes too.
+                List<Long> ours = server.process().descendants().map(ProcessHandle::pid).toList();
                 pooled = new ArrayList<>(sandboxProcesses());
-                pooled.removeAll(before);
+                pooled.retainAll(ours);
             } while (pooled.size() < 4 && System.nanoTime() < deadline);
             assertThat(pooled).as("bwrap processes of the pool").hasSizeGreaterThanOrEqualTo(4);
         }

@@ -1,13 +1,9 @@
 package dev.mcpsandbox.server.bench;
 
-import io.modelcontextprotocol.client.McpClient;
+import dev.mcpsandbox.server.SandboxServer;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.ServerParameters;
-import io.modelcontextprotocol.client.transport.StdioClientTransport;
-import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
-import io.modelcontextprotocol.spec.McpSchema.Implementation;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,7 +18,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -407,34 +402,22 @@ public final class Benchmark {
         }
     }
 
-    /** The server jar as a child process, driven by the Java SDK client over stdio. */
+    /** The server jar as a child process, driven by the Java SDK client over stdio (the tests' {@link SandboxServer}). */
     private static final class Server implements AutoCloseable {
+        private final SandboxServer server;
         private final McpSyncClient client;
-        private final Path config;
 
-        private Server(McpSyncClient client, Path config) {
-            this.client = client;
-            this.config = config;
+        private Server(SandboxServer server) {
+            this.server = server;
+            this.client = server.client();
         }
 
-        static Server start(Path jar, String configJson) throws IOException {
-            Path config = Files.createTempFile("bench-config", ".json");
-            Files.writeString(config, configJson);
-            String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            ServerParameters params = ServerParameters.builder(javaBinary)
-                    .args(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-jar", jar.toString(),
-                            "--config", config.toString()))
-                    .addEnvVar("MCP_SANDBOX_LOG", "WARN")
-                    .build();
-            StdioClientTransport transport = new StdioClientTransport(params, McpJsonDefaults.getMapper());
-            transport.setStdErrorHandler(line -> { });
-            McpSyncClient client = McpClient.sync(transport)
-                    .clientInfo(Implementation.builder("mcp-sandbox-bench", "1").build())
-                    .requestTimeout(java.time.Duration.ofSeconds(180))
-                    .initializationTimeout(java.time.Duration.ofSeconds(60))
-                    .build();
-            client.initialize();
-            return new Server(client, config);
+        static Server start(Path jar, String configJson) {
+            return new Server(SandboxServer.builder().jar(jar).config(configJson).withoutBackendUnderTest()
+                    .jvmArgs("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k")
+                    .env(Map.of("MCP_SANDBOX_LOG", "WARN"))
+                    .clientName("mcp-sandbox-bench").requestTimeout(java.time.Duration.ofSeconds(180))
+                    .start());
         }
 
         @SuppressWarnings("unchecked")
@@ -453,16 +436,10 @@ public final class Benchmark {
             return (Map<String, Object>) r.structuredContent();
         }
 
-        /** VmRSS of the server JVM: the child of this process running the jar. */
+        /** VmRSS of the server JVM. */
         long rssKb() {
-            Optional<ProcessHandle> server = ProcessHandle.current().children()
-                    .filter(p -> p.info().commandLine().map(c -> c.contains("mcp-sandbox.jar")).orElse(false))
-                    .findFirst();
-            if (server.isEmpty()) {
-                return 0;
-            }
             try {
-                for (String l : Files.readAllLines(Path.of("/proc", Long.toString(server.get().pid()), "status"))) {
+                for (String l : Files.readAllLines(Path.of("/proc", Long.toString(server.pid()), "status"))) {
                     if (l.startsWith("VmRSS:")) {
                         return Long.parseLong(l.replaceAll("\\D", ""));
                     }
@@ -473,15 +450,10 @@ public final class Benchmark {
             return 0;
         }
 
+        /** Closes the client and waits for the server to exit, so that the next measurement starts on a quiet machine. */
         @Override
-        public void close() throws IOException {
-            client.closeGracefully();
-            Files.deleteIfExists(config);
-            try {
-                TimeUnit.MILLISECONDS.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        public void close() {
+            server.close();
         }
     }
 }

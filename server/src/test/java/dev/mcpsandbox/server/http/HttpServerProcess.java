@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -65,11 +63,8 @@ final class HttpServerProcess implements AutoCloseable {
 
     /** Starts the server process without waiting for anything (for start-up refusals). */
     static HttpServerProcess launch(Map<String, String> env, String... args) {
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", jar().toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        builder.environment().remove("MCP_SANDBOX_TOKEN");
-        builder.environment().putAll(env);
+        ProcessBuilder builder = SandboxServer.builder().args(args).unsetEnv("MCP_SANDBOX_TOKEN").env(env)
+                .processBuilder().redirectOutput(ProcessBuilder.Redirect.DISCARD);
         Process process;
         try {
             process = builder.start();
@@ -94,17 +89,6 @@ final class HttpServerProcess implements AutoCloseable {
         reader.start();
         server.reader = reader;
         return server;
-    }
-
-    static Path jar() {
-        Path jar = Path.of(System.getProperty("mcpSandbox.jar", "target/mcp-sandbox.jar")).toAbsolutePath();
-        SandboxServer.requireOrSkip(Files.exists(jar), "the server jar is not built at " + jar + " (run mvn package)");
-        SandboxServer.requireOrSkip(Files.isExecutable(Path.of("/usr/bin/bwrap")), "bubblewrap is not installed");
-        return jar;
-    }
-
-    private static String javaBinary() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     URI uri() {
