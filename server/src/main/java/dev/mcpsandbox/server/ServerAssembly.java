@@ -4,6 +4,7 @@ import dev.mcpsandbox.config.ServerConfig;
 import dev.mcpsandbox.sandbox.backend.BackendHealth;
 import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
+import dev.mcpsandbox.sandbox.backend.docker.ContainerRuntime;
 import dev.mcpsandbox.sandbox.backend.docker.DockerBackend;
 import dev.mcpsandbox.sandbox.backend.bubblewrap.BubblewrapBackend;
 import dev.mcpsandbox.sandbox.execution.CodeRunner;
@@ -113,8 +114,8 @@ public final class ServerAssembly implements AutoCloseable {
     private static SandboxBackend startBackend(ServerConfig config) throws SandboxException {
         return switch (config.backend()) {
             case BUBBLEWRAP -> BubblewrapBackend.start(config.execution().workRoot(), config.execution().sandboxUidBase());
-            case DOCKER -> DockerBackend.start(config.docker(), false, config.execution().workRoot());
-            case GVISOR -> DockerBackend.start(config.docker(), true, config.execution().workRoot());
+            case DOCKER -> DockerBackend.start(config.docker(), ContainerRuntime.RUNC, config.execution().workRoot());
+            case GVISOR -> DockerBackend.start(config.docker(), ContainerRuntime.GVISOR, config.execution().workRoot());
         };
     }
 

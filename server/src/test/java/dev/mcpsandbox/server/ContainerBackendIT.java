@@ -12,6 +12,7 @@ import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.backend.GoLine;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
+import dev.mcpsandbox.sandbox.backend.docker.ContainerRuntime;
 import dev.mcpsandbox.sandbox.backend.docker.DockerBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -189,7 +190,7 @@ class ContainerBackendIT {
     void creationsInterruptedMidCallLeaveNoContainer() throws Exception {
         DockerBackend containers = DockerBackend.start(new DockerConfig(backend.dockerHost().orElseThrow(),
                 DockerConfig.DEFAULTS.image(), Map.of(), DockerConfig.DEFAULTS.gvisorRuntime(), 1.0),
-                backend.isGvisor(), Optional.empty());
+                backend.isGvisor() ? ContainerRuntime.GVISOR : ContainerRuntime.RUNC, Optional.empty());
         SandboxSpec spec = new SandboxSpec("interrupted", List.of("/bin/cat"), List.of(), Map.of("PATH", "/usr/bin:/bin"),
                 new ResourceLimits(30, 128, 16, 65_536, 1, 16, 0), 128, GoLine.LAUNCHER);
         java.util.Random random = new java.util.Random(42);

@@ -1,5 +1,8 @@
 package dev.mcpsandbox.sandbox.build;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.mcpsandbox.sandbox.output.ProducedFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,37 +19,62 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
  * Compiled programs by content hash, so a program sent again skips its compiler. Entries live on disk in a
- * private directory of this server (mode 0700, removed on close) and are evicted least recently used past a
- * byte budget. Only the host writes here, from what a compile sandbox left behind once every process of it
- * had ended; the run sandbox gets copies, so a run can never alter a cached program.
+ * private directory of this server (mode 0700, removed on close); Caffeine keeps the index, bounded by weight in
+ * bytes (its W-TinyLFU policy: a program compiled often outlives one compiled once), and its removal listener
+ * deletes an entry's files once the entry has left the index. Only the host writes here, from what a compile
+ * sandbox left behind once every process of it had ended; the run sandbox gets copies, so a run can never alter a
+ * cached program.
+ *
+ * <p>Each stored entry has a directory of its own ({@code <key>-<n>}), never reused: the listener runs after the
+ * index let go of the entry, possibly on another thread, and must not delete the files of a newer entry that
+ * the same program stored meanwhile.
  */
 public final class BuildCache implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BuildCache.class);
 
+    /** One stored program: its own directory and its size, which is its weight. */
+    private record Entry(Path dir, long bytes) {
+    }
+
     private final Path root;
     private final long maxBytes;
-    /** Key → bytes on disk, in access order: the eldest is evicted first. */
-    private final LinkedHashMap<String, Long> entries = new LinkedHashMap<>(16, 0.75f, true);
-    private long totalBytes;
+    private final Cache<String, Entry> entries;
+    private final AtomicLong sequence = new AtomicLong();
 
-    private BuildCache(Path root, long maxBytes) {
+    private BuildCache(Path root, long maxBytes, Executor maintenance) {
         this.root = root;
         this.maxBytes = maxBytes;
+        this.entries = Caffeine.newBuilder()
+                .maximumWeight(maxBytes)
+                // A program over 2 GiB cannot be weighed exactly; it is far past any budget this server is given.
+                .<String, Entry>weigher((key, entry) -> (int) Math.min(entry.bytes(), Integer.MAX_VALUE))
+                .executor(maintenance)
+                .removalListener((String key, Entry entry, RemovalCause cause) -> {
+                    if (entry != null) {
+                        deleteTree(entry.dir());
+                    }
+                })
+                .build();
     }
 
     public static BuildCache create(long maxBytes) throws IOException {
+        return create(maxBytes, ForkJoinPool.commonPool());
+    }
+
+    /** {@code maintenance} runs eviction and file deletion; tests pass {@code Runnable::run} to see them at once. */
+    static BuildCache create(long maxBytes, Executor maintenance) throws IOException {
         Path root = Files.createTempDirectory("mcp-sandbox-builds-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        return new BuildCache(root, maxBytes);
+        return new BuildCache(root, maxBytes, maintenance);
     }
 
     /**
@@ -72,34 +100,40 @@ public final class BuildCache implements AutoCloseable {
         }
     }
 
-    /** The program stored under {@code key}, or empty; a damaged entry is dropped and reported as a miss. */
-    public synchronized Optional<List<ProducedFile>> find(String key) {
-        if (!entries.containsKey(key)) {
+    /**
+     * The program stored under {@code key}, read into memory (the run gets copies), or empty. An entry whose files
+     * cannot be read is dropped and reported as a miss.
+     */
+    public Optional<List<ProducedFile>> find(String key) {
+        Entry entry = entries.getIfPresent(key);
+        if (entry == null) {
             return Optional.empty();
         }
-        Path dir = root.resolve(key);
-        try (Stream<Path> walk = Files.walk(dir)) {
+        try (Stream<Path> walk = Files.walk(entry.dir())) {
             List<ProducedFile> files = new ArrayList<>();
             for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
                 byte[] content = Files.readAllBytes(p);
-                files.add(new ProducedFile(dir.relativize(p).toString(), "application/octet-stream", content.length,
-                        Files.isExecutable(p), Optional.of(content)));
+                files.add(new ProducedFile(entry.dir().relativize(p).toString(), "application/octet-stream",
+                        content.length, Files.isExecutable(p), Optional.of(content)));
             }
             return Optional.of(files);
         } catch (IOException | UncheckedIOException e) {
-            log.warn("build cache entry {} is unreadable; compiling again", key, e);
-            remove(key);
+            // Evicted while being read: its files went with it, a miss like any other.
+            if (entries.asMap().remove(key, entry)) {
+                log.warn("build cache entry {} is unreadable; compiling again", key, e);
+            }
             return Optional.empty();
         }
     }
 
     /** Keeps {@code files} (all with content) under {@code key}; a program larger than the whole budget is not kept. */
-    public synchronized void store(String key, List<ProducedFile> files) {
+    public void store(String key, List<ProducedFile> files) {
         long bytes = files.stream().mapToLong(ProducedFile::bytes).sum();
-        if (entries.containsKey(key) || bytes > maxBytes) {
+        if (bytes > maxBytes || entries.getIfPresent(key) != null) {
             return;
         }
-        Path staging = root.resolve(key + ".tmp");
+        Path dir = root.resolve(key + "-" + sequence.incrementAndGet());
+        Path staging = root.resolve(dir.getFileName() + ".tmp");
         try {
             for (ProducedFile f : files) {
                 Path target = staging.resolve(f.path()).normalize();
@@ -113,33 +147,27 @@ public final class BuildCache implements AutoCloseable {
                 }
             }
             Files.createDirectories(staging);
-            Files.move(staging, root.resolve(key), StandardCopyOption.ATOMIC_MOVE);
+            Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             log.warn("cannot keep build {} in the cache", key, e);
             deleteTree(staging);
             return;
         }
-        entries.put(key, bytes);
-        totalBytes += bytes;
-        Iterator<Map.Entry<String, Long>> eldest = entries.entrySet().iterator();
-        while (totalBytes > maxBytes && eldest.hasNext()) {
-            Map.Entry<String, Long> e = eldest.next();
-            eldest.remove();
-            totalBytes -= e.getValue();
-            deleteTree(root.resolve(e.getKey()));
+        if (entries.asMap().putIfAbsent(key, new Entry(dir, bytes)) != null) {
+            // Another run of the same program stored it first.
+            deleteTree(dir);
         }
     }
 
-    public synchronized int size() {
-        return entries.size();
+    /** Programs in the cache now (after pending evictions). */
+    public long size() {
+        entries.cleanUp();
+        return entries.estimatedSize();
     }
 
-    private void remove(String key) {
-        Long bytes = entries.remove(key);
-        if (bytes != null) {
-            totalBytes -= bytes;
-        }
-        deleteTree(root.resolve(key));
+    /** Where the entries live on disk. */
+    Path root() {
+        return root;
     }
 
     private static void deleteTree(Path dir) {
@@ -154,8 +182,9 @@ public final class BuildCache implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        entries.clear();
+    public void close() {
+        entries.invalidateAll();
+        entries.cleanUp();
         deleteTree(root);
     }
 }

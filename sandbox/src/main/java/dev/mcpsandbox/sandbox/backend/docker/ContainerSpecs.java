@@ -32,13 +32,15 @@ final class ContainerSpecs {
     /**
      * Where the host directories of one sandbox are, and what this container is.
      *
-     * @param runtime empty: the engine's default (runc); else e.g. "runsc"
-     * @param hostPids the pids cgroup cap; above {@code limits.processes()} for gVisor, whose own helper
-     *                 processes and threads count against it (the code's processes are then capped by
-     *                 RLIMIT_NPROC inside gVisor's kernel)
+     * @param runtime        empty: the engine's default (runc); else e.g. "runsc" ({@link ContainerRuntime})
+     * @param seccompProfile empty: the engine's default profile; else the JSON of the runtime's own
+     * @param hostPids       the pids cgroup cap; above {@code limits.processes()} for gVisor, whose own helper
+     *                       processes and threads count against it (the code's processes are then capped by
+     *                       RLIMIT_NPROC inside gVisor's kernel)
      */
     record Plan(String name, String image, Path workDir, Path tmpDir, Path bridgeDir, Path guestDir,
-                Map<String, String> labels, Optional<String> runtime, long hostPids, double cpus) {
+                Map<String, String> labels, Optional<String> runtime, Optional<String> seccompProfile, long hostPids,
+                double cpus) {
     }
 
     private ContainerSpecs() {
@@ -56,7 +58,7 @@ final class ContainerSpecs {
         cmd.withLabels(plan.labels());
         network(cmd, host);
         filesystem(host, plan, spec.readOnlyPaths());
-        privileges(host, plan.runtime().isPresent());
+        privileges(host, plan.seccompProfile());
         resources(host, spec, plan);
         plan.runtime().ifPresent(host::withRuntime);
         // The go line and the code's stdin arrive on the attached stdin; closing it is the code's EOF.
@@ -74,7 +76,7 @@ final class ContainerSpecs {
         cmd.withCmd(command).withEntrypoint(List.of()).withLabels(labels);
         identity(cmd, uid);
         network(cmd, host);
-        privileges(host, false);
+        privileges(host, Optional.empty());
         return cmd.withHostConfig(host.withReadonlyRootfs(true));
     }
 
@@ -108,24 +110,13 @@ final class ContainerSpecs {
         host.withReadonlyRootfs(true).withBinds(binds);
     }
 
-    /**
-     * The seccomp profile inside gVisor. runsc (20221219) applies a container's profile itself but ignores its
-     * errnoRet, so Docker's default profile turns clone3's ENOSYS into EPERM and glibc cannot start a thread
-     * (Python and Node fail). gVisor's sentry is the boundary here and is itself filtered on the host; inside
-     * it, this profile still refuses what DESIGN.md names as the riskiest calls.
-     */
-    static final String GVISOR_SECCOMP = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":["
-            + "\"ptrace\",\"mount\",\"umount2\",\"unshare\",\"setns\",\"bpf\",\"keyctl\",\"add_key\",\"request_key\","
-            + "\"perf_event_open\",\"io_uring_setup\",\"io_uring_enter\",\"io_uring_register\",\"pivot_root\","
-            + "\"chroot\",\"init_module\",\"finit_module\",\"delete_module\",\"kexec_load\",\"reboot\",\"swapon\","
-            + "\"swapoff\",\"userfaultfd\",\"personality\"],\"action\":\"SCMP_ACT_ERRNO\"}]}";
-
-    private static void privileges(HostConfig host, boolean gvisor) {
-        // runc: Docker's default seccomp profile stays on (we never pass seccomp=unconfined); gVisor: see above.
+    private static void privileges(HostConfig host, Optional<String> seccompProfile) {
+        // The engine's default seccomp profile stays on unless the runtime needs its own (never unconfined).
         // No capabilities at all, and no way back to any through setuid binaries.
+        List<String> options = new ArrayList<>(List.of("no-new-privileges"));
+        seccompProfile.ifPresent(profile -> options.add("seccomp=" + profile));
         host.withCapDrop(Capability.ALL)
-                .withSecurityOpts(gvisor ? List.of("no-new-privileges", "seccomp=" + GVISOR_SECCOMP)
-                        : List.of("no-new-privileges"))
+                .withSecurityOpts(options)
                 .withPrivileged(false)
                 .withIpcMode("private");
     }
