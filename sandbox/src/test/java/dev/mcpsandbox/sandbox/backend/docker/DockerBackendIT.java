@@ -9,6 +9,6 @@ import java.util.Optional;
 class DockerBackendIT extends AbstractSandboxBackendIT {
     @Override
     protected SandboxBackend startBackend() throws Exception {
-        return DockerBackend.start(EngineUnderTest.requireEngine("docker"), false, Optional.empty());
+        return DockerBackend.start(EngineUnderTest.requireEngine("docker"), ContainerRuntime.RUNC, Optional.empty());
     }
 }

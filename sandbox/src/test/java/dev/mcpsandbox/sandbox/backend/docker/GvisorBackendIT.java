@@ -13,6 +13,6 @@ import java.util.Optional;
 class GvisorBackendIT extends AbstractSandboxBackendIT {
     @Override
     protected SandboxBackend startBackend() throws Exception {
-        return DockerBackend.start(EngineUnderTest.requireEngine("gvisor"), true, Optional.empty());
+        return DockerBackend.start(EngineUnderTest.requireEngine("gvisor"), ContainerRuntime.GVISOR, Optional.empty());
     }
 }
