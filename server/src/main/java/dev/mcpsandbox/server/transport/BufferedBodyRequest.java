@@ -45,6 +45,32 @@ final class BufferedBodyRequest extends HttpServletRequestWrapper {
         return Optional.of(new BufferedBodyRequest(request, body));
     }
 
+    /**
+     * Reads and drops the rest of a refused body, up to {@code limit} bytes, so that the client, which is
+     * still sending, reads the refusal: closing on unread bytes makes the kernel reset the connection, and
+     * the client sees EPIPE or a reset instead of the 413. Nothing is read for a client that waits for
+     * {@code 100 Continue} (it has sent no body). True when the body ended within the limit.
+     */
+    static boolean discardRest(HttpServletRequest request, long limit) throws IOException {
+        if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
+            return false;
+        }
+        long declared = request.getContentLengthLong();
+        if (declared > limit) {
+            return false;
+        }
+        InputStream in = request.getInputStream();
+        byte[] sink = new byte[64 * 1024];
+        long read = 0;
+        for (int n; (n = in.read(sink)) >= 0; ) {
+            read += n;
+            if (read > limit) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public ServletInputStream getInputStream() {
         ByteArrayInputStream in = new ByteArrayInputStream(body);

@@ -21,6 +21,7 @@ final class ClientLimiter {
     private final LongSupplier nanoTime;
     private final Map<String, Bucket> clients = new ConcurrentHashMap<>();
     private final AtomicLong admissions = new AtomicLong();
+    private static final Admitted NOTHING_HELD = () -> { };
 
     ClientLimiter(double ratePerSecond, int burst, int maxConcurrent, LongSupplier nanoTime) {
         this.ratePerSecond = ratePerSecond;
@@ -47,6 +48,14 @@ final class ClientLimiter {
     }
 
     Decision acquire(String client) {
+        return acquire(client, true);
+    }
+
+    /**
+     * @param takesPlace false for a request that does not count against the concurrency cap (a listening
+     *                   stream, open for the whole session): it only spends a token
+     */
+    Decision acquire(String client, boolean takesPlace) {
         if (admissions.incrementAndGet() % 1024 == 0 && clients.size() > SWEEP_ABOVE) {
             sweep();
         }
@@ -54,7 +63,7 @@ final class ClientLimiter {
         synchronized (bucket) {
             long now = nanoTime.getAsLong();
             bucket.refill(now, ratePerSecond, burst);
-            if (bucket.inFlight >= maxConcurrent) {
+            if (takesPlace && bucket.inFlight >= maxConcurrent) {
                 return new TooManyConcurrent("too many concurrent requests: at most " + maxConcurrent
                         + " at once per client; retry when one of yours has finished");
             }
@@ -64,6 +73,9 @@ final class ClientLimiter {
                         + " requests per second per client (bursts of " + burst + "); retry after " + Math.max(1, wait) + " s");
             }
             bucket.tokens -= 1;
+            if (!takesPlace) {
+                return NOTHING_HELD;
+            }
             bucket.inFlight++;
         }
         return new Release(bucket);

@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -39,6 +40,12 @@ final class RequestGuard implements Filter {
     static final String HEALTH_PATH = "/healthz";
     /** JSON-RPC "server error" range, as the SDKs use for transport-level refusals. */
     private static final int ERROR_CODE = -32000;
+    /**
+     * How much of a refused body is read (and dropped) so the client can read the 413; past this the
+     * connection is closed on the rest. A few times the default body limit; reading costs little next to
+     * the rate limit that already bounds how often a client can make the server do it.
+     */
+    private static final long DISCARD_AT_MOST = 32L * 1024 * 1024;
 
     private final HostOriginPolicy hostOrigin;
     private final Optional<BearerToken> token;
@@ -101,7 +108,9 @@ final class RequestGuard implements Filter {
         }
         boolean authenticated = token.isEmpty() || token.get().admits(request.getHeader("Authorization"));
         String client = token.isPresent() && authenticated ? "token" : "address " + request.getRemoteAddr();
-        ClientLimiter.Decision decision = limiter.acquire(client);
+        // A GET is a listening stream that stays open for its session: counting it would leave a client with
+        // eight sessions no place for any call. Only requests with a body (the calls) take a place.
+        ClientLimiter.Decision decision = limiter.acquire(client, hasBody(request));
         if (decision instanceof ClientLimiter.RateLimited r) {
             response.setHeader("Retry-After", Long.toString(r.retryAfterSeconds()));
             refuse(response, 429, HttpRefusal.RATE_LIMITED, r.message());
@@ -125,8 +134,12 @@ final class RequestGuard implements Filter {
             }
             HttpServletRequest forward = request;
             if (hasBody(request)) {
+                // The place is given back as the answer leaves, not after the transport returns (see
+                // AnswerWatchingResponse); the release in finally covers requests that get no answer.
+                response = new AnswerWatchingResponse(response, admitted::release);
                 Optional<HttpServletRequest> buffered = BufferedBodyRequest.read(request, maxBodyBytes);
                 if (buffered.isEmpty()) {
+                    BufferedBodyRequest.discardRest(request, Math.max(DISCARD_AT_MOST, maxBodyBytes));
                     response.setHeader("Connection", "close");
                     refuse(response, 413, HttpRefusal.BODY_TOO_LARGE, "the request body is larger than " + maxBodyBytes
                             + " bytes (--max-body-bytes); send smaller code or files");
@@ -137,6 +150,9 @@ final class RequestGuard implements Filter {
                 String session = Optional.ofNullable(request.getHeader("Mcp-Session-Id"))
                         .orElse(Optional.ofNullable(request.getParameter("sessionId")).orElse(""));
                 byte[] body = forward.getInputStream().readAllBytes();
+                if (answeredWithoutTransport(body, request.getRequestURI(), response)) {
+                    return;
+                }
                 InFlightCalls.Observed observed = calls.observe(body, session);
                 forward = BufferedBodyRequest.withBody(request, observed.body());
                 if (observed.callKey().isPresent()) {
@@ -160,6 +176,46 @@ final class RequestGuard implements Filter {
             inFlight.decrementAndGet();
             admitted.release();
         }
+    }
+
+    /**
+     * Answers here what the SDK's transports answer badly: a batch (the Streamable servlet answers 400 with
+     * a serialized Java exception, stack trace included) and, on Streamable HTTP, a tools/call whose params do
+     * not fit (its handler throws before the SDK's error mapping, so the client got an empty 200 and no answer
+     * at all). The legacy SSE transport maps that error itself (see {@link ParamsCheckingMapper}).
+     */
+    private boolean answeredWithoutTransport(byte[] body, String path, HttpServletResponse response) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode message;
+        try {
+            message = JSON.readTree(body);
+        } catch (IOException e) {
+            return false; // the transport answers parse errors itself
+        }
+        if (message != null && message.isArray()) {
+            writeJson(response, 400, JsonRpcErrors.forBatch(message, JSON));
+            return true;
+        }
+        if (message == null || !HttpTransport.MCP_PATH.equals(path) || !"tools/call".equals(message.path("method").asText())
+                || !message.path("params").isObject()) {
+            return false;
+        }
+        Map<?, ?> params = JSON.convertValue(message.get("params"), Map.class);
+        Object arguments = params.get("arguments");
+        Object name = params.get("name");
+        if ((arguments == null || arguments instanceof Map) && name instanceof String) {
+            return false;
+        }
+        writeJson(response, 200, JsonRpcErrors.one(message.get("id"), -32602, ParamsCheckingMapper.problem(params), JSON));
+        return true;
+    }
+
+    private static void writeJson(HttpServletResponse response, int status, Object body) throws IOException {
+        response.setStatus(status);
+        response.setContentType("application/json");
+        response.setCharacterEncoding("UTF-8");
+        PrintWriter writer = response.getWriter();
+        writer.write(JSON.writeValueAsString(body));
+        writer.flush();
     }
 
     private static boolean hasBody(HttpServletRequest request) {

@@ -93,6 +93,6 @@ class HttpOptionsTest {
 
     private static HttpOptions options(String host, Optional<String> token) {
         return new HttpOptions(host, 8080, token, java.util.List.of(), java.util.List.of(), 4096, 20, 40, 8,
-                Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(30));
+                Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(30), Duration.ofSeconds(10), 64);
     }
 }
