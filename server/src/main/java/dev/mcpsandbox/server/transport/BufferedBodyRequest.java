@@ -1,6 +1,7 @@
 package dev.mcpsandbox.server.transport;
 
 import jakarta.servlet.ReadListener;
+import org.eclipse.jetty.ee11.servlet.ServletContextRequest;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
@@ -12,6 +13,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Optional;
 
 /** A request whose body was read (and size-checked) up front; the transport reads it from memory. */
@@ -43,6 +45,38 @@ final class BufferedBodyRequest extends HttpServletRequestWrapper {
             return Optional.empty();
         }
         return Optional.of(new BufferedBodyRequest(request, body));
+    }
+
+    /**
+     * Reads and drops the rest of a refused body, up to {@code limit} bytes, after the refusal was sent: a
+     * client still sending its body then reads the refusal, where closing on unread bytes made the kernel
+     * reset the connection (the client saw EPIPE, not the 413). The connection's idle timeout is cut to
+     * {@code idle} first, so a client that sent only the headers and waits is let go soon. Nothing is read
+     * for a client that waits for {@code 100 Continue} (it has sent no body). True when the body ended
+     * within the limit.
+     */
+    static boolean discardRest(HttpServletRequest request, long limit, Duration idle) {
+        if ("100-continue".equalsIgnoreCase(request.getHeader("Expect")) || request.getContentLengthLong() > limit) {
+            return false;
+        }
+        ServletContextRequest jetty = ServletContextRequest.getServletContextRequest(request);
+        if (jetty != null) {
+            jetty.getConnectionMetaData().getConnection().getEndPoint().setIdleTimeout(idle.toMillis());
+        }
+        byte[] sink = new byte[64 * 1024];
+        long read = 0;
+        try {
+            InputStream in = request.getInputStream();
+            for (int n; (n = in.read(sink)) >= 0; ) {
+                read += n;
+                if (read > limit) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false; // the client stopped sending (or hung up): the connection is closed anyway
+        }
     }
 
     @Override

@@ -21,6 +21,8 @@ final class ClientLimiter {
     private final LongSupplier nanoTime;
     private final Map<String, Bucket> clients = new ConcurrentHashMap<>();
     private final AtomicLong admissions = new AtomicLong();
+    /** Admitted without a place: nothing to give back. */
+    static final Admitted NOTHING_HELD = () -> { };
 
     ClientLimiter(double ratePerSecond, int burst, int maxConcurrent, LongSupplier nanoTime) {
         this.ratePerSecond = ratePerSecond;
@@ -46,7 +48,8 @@ final class ClientLimiter {
     record TooManyConcurrent(String message) implements Decision {
     }
 
-    Decision acquire(String client) {
+    /** Spends one of the client's tokens: {@link #NOTHING_HELD}, or {@link RateLimited} when none is left. */
+    Decision spendToken(String client) {
         if (admissions.incrementAndGet() % 1024 == 0 && clients.size() > SWEEP_ABOVE) {
             sweep();
         }
@@ -54,19 +57,34 @@ final class ClientLimiter {
         synchronized (bucket) {
             long now = nanoTime.getAsLong();
             bucket.refill(now, ratePerSecond, burst);
-            if (bucket.inFlight >= maxConcurrent) {
-                return new TooManyConcurrent("too many concurrent requests: at most " + maxConcurrent
-                        + " at once per client; retry when one of yours has finished");
-            }
             if (bucket.tokens < 1) {
                 long wait = (long) Math.ceil((1 - bucket.tokens) / ratePerSecond);
                 return new RateLimited(Math.max(1, wait), "rate limit exceeded: at most " + rate()
                         + " requests per second per client (bursts of " + burst + "); retry after " + Math.max(1, wait) + " s");
             }
             bucket.tokens -= 1;
+        }
+        return NOTHING_HELD;
+    }
+
+    /**
+     * One of the client's places, for a request that will be answered (its token is already spent);
+     * {@link TooManyConcurrent} when all are taken.
+     */
+    Decision takePlace(String client) {
+        Bucket bucket = clients.computeIfAbsent(client, c -> new Bucket(burst, nanoTime.getAsLong()));
+        synchronized (bucket) {
+            if (bucket.inFlight >= maxConcurrent) {
+                return tooMany();
+            }
             bucket.inFlight++;
         }
         return new Release(bucket);
+    }
+
+    private TooManyConcurrent tooMany() {
+        return new TooManyConcurrent("too many concurrent requests: at most " + maxConcurrent
+                + " at once per client; retry when one of yours has finished");
     }
 
     private void sweep() {

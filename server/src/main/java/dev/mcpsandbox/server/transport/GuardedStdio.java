@@ -2,7 +2,6 @@ package dev.mcpsandbox.server.transport;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -207,10 +206,11 @@ public final class GuardedStdio {
 
         /** Null when the message may go to the SDK; otherwise the reason, already answered. */
         private String problemWith(JsonNode node) throws IOException {
+            if (node != null && node.isArray()) {
+                return refuseBatch(node);
+            }
             if (node == null || !node.isObject()) {
-                return reply(null, -32600, node != null && node.isArray()
-                        ? "Invalid Request: JSON-RPC batches are not supported; send one message per line"
-                        : "Invalid Request: a message must be a JSON object");
+                return reply(null, -32600, "Invalid Request: a message must be a JSON object");
             }
             JsonNode id = node.get("id");
             JsonNode validId = id != null && (id.isTextual() || id.isIntegralNumber()) ? id : null;
@@ -230,6 +230,13 @@ public final class GuardedStdio {
                 return reply(validId, -32602, "Invalid params: \"params\" must be an object");
             }
             return null;
+        }
+
+        /** A batch gets an error for each of its requests (see {@link JsonRpcErrors#forBatch}). */
+        private String refuseBatch(JsonNode batch) throws IOException {
+            log.warn("stdin: {}", JsonRpcErrors.NO_BATCHES);
+            replies.writeLine(JSON.writeValueAsString(JsonRpcErrors.forBatch(batch, JSON)));
+            return JsonRpcErrors.NO_BATCHES;
         }
 
         /**
@@ -252,17 +259,7 @@ public final class GuardedStdio {
 
         private String reply(JsonNode id, int code, String message) throws IOException {
             log.warn("stdin: {}", message);
-            ObjectNode error = JSON.createObjectNode();
-            error.put("jsonrpc", "2.0");
-            if (id == null) {
-                error.putNull("id");
-            } else {
-                error.set("id", id);
-            }
-            ObjectNode body = error.putObject("error");
-            body.put("code", code);
-            body.put("message", message);
-            replies.writeLine(JSON.writeValueAsString(error));
+            replies.writeLine(JSON.writeValueAsString(JsonRpcErrors.one(id, code, message, JSON)));
             return message;
         }
     }

@@ -66,6 +66,15 @@ public final class HttpCommandLine {
             description = "Drop a Streamable HTTP session unused for this long (default 30).")
     private Long sessionIdleMinutes;
 
+    @Option(names = "--header-timeout-seconds", paramLabel = "N",
+            description = "Close a connection that has not sent a request's headers this long after opening or after"
+                    + " its previous request (default 10).")
+    private Long headerTimeoutSeconds;
+
+    @Option(names = "--max-connections-per-client", paramLabel = "N",
+            description = "Open connections from one remote address; more are closed at once (default 64).")
+    private Integer maxConnectionsPerClient;
+
     public boolean enabled() {
         return listen != null;
     }
@@ -86,7 +95,8 @@ public final class HttpCommandLine {
             given.add("--allowed-host");
         }
         if (maxBodyBytes != null || rateLimit != null || rateBurst != null || maxConcurrent != null
-                || shutdownGraceSeconds != null || keepAliveSeconds != null || sessionIdleMinutes != null) {
+                || shutdownGraceSeconds != null || keepAliveSeconds != null || sessionIdleMinutes != null
+                || headerTimeoutSeconds != null || maxConnectionsPerClient != null) {
             given.add("limits or timeouts of HTTP mode");
         }
         return given.isEmpty() ? Optional.empty()
@@ -122,7 +132,9 @@ public final class HttpCommandLine {
         HttpOptions options = new HttpOptions(address.host(), address.port(), token, allowedOrigins, allowedHosts,
                 or(maxBodyBytes, HttpOptions.DEFAULT_MAX_BODY_BYTES), or(rateLimit, 20.0), or(rateBurst, 40),
                 or(maxConcurrent, 8), Duration.ofSeconds(or(shutdownGraceSeconds, 10L)),
-                Duration.ofSeconds(or(keepAliveSeconds, 30L)), Duration.ofMinutes(or(sessionIdleMinutes, 30L)));
+                Duration.ofSeconds(or(keepAliveSeconds, 30L)), Duration.ofMinutes(or(sessionIdleMinutes, 30L)),
+                headerTimeoutSeconds == null ? HttpOptions.DEFAULT_HEADER_TIMEOUT : Duration.ofSeconds(headerTimeoutSeconds),
+                or(maxConnectionsPerClient, HttpOptions.DEFAULT_CONNECTIONS_PER_CLIENT));
         problems.addAll(options.check());
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("\n", problems));

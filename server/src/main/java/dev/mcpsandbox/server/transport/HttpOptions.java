@@ -25,13 +25,21 @@ import java.util.Optional;
  * @param shutdownGrace        how long SIGTERM waits for running requests before stopping their sandboxes
  * @param keepAlive            interval of the SDK's keep-alive pings on open streams
  * @param sessionIdle          a Streamable HTTP session with no request and no open stream this long is dropped
+ * @param headerTimeout        a connection must finish sending a request's headers this soon after it opened or
+ *                             after its previous request; slower ones are closed (slow-header clients)
+ * @param connectionsPerClient open connections from one remote address; more are closed as they open
  */
 public record HttpOptions(String host, int port, Optional<String> token, List<String> allowedOrigins,
                           List<String> allowedHosts, long maxBodyBytes, double requestsPerSecond, int burst,
-                          int concurrentPerClient, Duration shutdownGrace, Duration keepAlive, Duration sessionIdle) {
+                          int concurrentPerClient, Duration shutdownGrace, Duration keepAlive, Duration sessionIdle,
+                          Duration headerTimeout, int connectionsPerClient) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final long DEFAULT_MAX_BODY_BYTES = 4L * 1024 * 1024;
     public static final int MIN_TOKEN_LENGTH = 16;
+    /** Ample for a client on a slow link; a client sending one byte a second is cut off after it. */
+    public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+    /** An MCP client needs a few (a stream and its calls); a proxy in front would need --max-connections-per-client. */
+    public static final int DEFAULT_CONNECTIONS_PER_CLIENT = 64;
 
     public HttpOptions {
         allowedOrigins = List.copyOf(allowedOrigins);
@@ -111,6 +119,12 @@ public record HttpOptions(String host, int port, Optional<String> token, List<St
         }
         if (sessionIdle.compareTo(Duration.ofMinutes(1)) < 0) {
             problems.add("--session-idle-minutes must be at least 1");
+        }
+        if (headerTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+            problems.add("--header-timeout-seconds must be at least 1");
+        }
+        if (connectionsPerClient < 1) {
+            problems.add("--max-connections-per-client must be at least 1");
         }
         return problems;
     }

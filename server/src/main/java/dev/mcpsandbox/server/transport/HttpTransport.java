@@ -84,13 +84,15 @@ public final class HttpTransport {
                 .keepAliveInterval(options.keepAlive())
                 .maxRequestSize((int) options.maxBodyBytes())
                 .build();
-        List<McpSyncServer> servers = List.of(features.serve(McpServer.sync(streamable)),
-                features.serve(McpServer.sync(sse)));
+        List<McpSyncServer> servers = List.of(
+                features.serve(McpServer.sync(streamable).jsonMapper(new ParamsCheckingMapper(McpJsonDefaults.getMapper()))),
+                features.serve(McpServer.sync(sse).jsonMapper(new ParamsCheckingMapper(McpJsonDefaults.getMapper()))));
 
         QueuedThreadPool threads = new QueuedThreadPool(256, 8);
         threads.setName("http");
         threads.setDaemon(true); // the JVM's life is decided by Main and the shutdown hook, never by Jetty
-        Server jetty = new Server(threads, new ScheduledExecutorScheduler("http-scheduler", true), null);
+        ScheduledExecutorScheduler scheduler = new ScheduledExecutorScheduler("http-scheduler", true);
+        Server jetty = new Server(threads, scheduler, null);
         jetty.setStopAtShutdown(false); // our own hook stops it, in order
         jetty.setStopTimeout(2000);
         HttpConfiguration http = new HttpConfiguration();
@@ -102,6 +104,8 @@ public final class HttpTransport {
         connector.setIdleTimeout(idleTimeout(features, options).toMillis());
         jetty.addConnector(connector);
         jetty.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, connector));
+        connector.addBean(new ConnectionGuard(options.headerTimeout(), options.connectionsPerClient(), scheduler,
+                System::nanoTime));
 
         RequestGuard guard = new RequestGuard(new HostOriginPolicy(options.allowedHosts(), options.allowedOrigins(),
                 options.host()), options.token().map(BearerToken::new),
@@ -172,8 +176,10 @@ public final class HttpTransport {
     public void stop(Runnable closeAssembly) {
         Runnable closeOnce = new Once(closeAssembly);
         try {
+            // New connections are still accepted through the grace period, so /healthz can answer 503 "stopping"
+            // (a closed port reads as a crash to a load balancer); every other request gets 503 and its
+            // connection closed. Jetty's own stop closes the listener once the grace period is over.
             guard.stopAccepting();
-            connector.shutdown(); // no new connections; idle keep-alive connections close
             int running = running();
             Duration grace = options.shutdownGrace();
             log.info("stopping: refusing new requests; {} running, waiting up to {} s for them", running, grace.toSeconds());

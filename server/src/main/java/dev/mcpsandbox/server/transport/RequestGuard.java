@@ -1,5 +1,6 @@
 package dev.mcpsandbox.server.transport;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpsandbox.server.operations.HttpRefusal;
 import dev.mcpsandbox.server.operations.Metrics;
@@ -15,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -26,10 +28,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code /healthz} passes untouched (probes carry no token);</li>
  *   <li>while shutting down: 503;</li>
  *   <li>Host and Origin against DNS rebinding: 403;</li>
- *   <li>per-client rate and concurrency (the client is the token when it is right, else the remote
- *       address, so guessing tokens is rate-limited too): 429 with {@code Retry-After};</li>
+ *   <li>per-client rate (the client is the token when it is right, else the remote address, so guessing
+ *       tokens is rate-limited too): 429 with {@code Retry-After};</li>
  *   <li>bearer token, when one is configured: 401 with {@code WWW-Authenticate: Bearer};</li>
- *   <li>request body size, read into memory here: 413.</li>
+ *   <li>request body size, read into memory here: 413 (the rest of the body is read and dropped after it);</li>
+ *   <li>a batch: 400; on Streamable HTTP, tools/call params that do not fit: -32602;</li>
+ *   <li>per-client concurrency, for JSON-RPC requests only: 429 with {@code Retry-After}.</li>
  * </ol>
  * Refusals are JSON-RPC error objects, so MCP clients show their message.
  */
@@ -39,6 +43,14 @@ final class RequestGuard implements Filter {
     static final String HEALTH_PATH = "/healthz";
     /** JSON-RPC "server error" range, as the SDKs use for transport-level refusals. */
     private static final int ERROR_CODE = -32000;
+    /**
+     * How much of a refused body is read (and dropped) so the client can read the 413; past this the
+     * connection is closed on the rest. A few times the default body limit; reading costs little next to
+     * the rate limit that already bounds how often a client can make the server do it.
+     */
+    private static final long DISCARD_AT_MOST = 32L * 1024 * 1024;
+    /** While discarding: a client that has stopped sending this long is not sending the rest. */
+    private static final java.time.Duration DISCARD_IDLE = java.time.Duration.ofSeconds(2);
 
     private final HostOriginPolicy hostOrigin;
     private final Optional<BearerToken> token;
@@ -101,18 +113,17 @@ final class RequestGuard implements Filter {
         }
         boolean authenticated = token.isEmpty() || token.get().admits(request.getHeader("Authorization"));
         String client = token.isPresent() && authenticated ? "token" : "address " + request.getRemoteAddr();
-        ClientLimiter.Decision decision = limiter.acquire(client);
+        // Every request spends a token; only a JSON-RPC request (a call that will get an answer) takes one of the
+        // client's places, once its body is read. A GET listening stream stays open for its session, and the
+        // client's answers to the server's keep-alive pings are POSTs that arrive while its calls run: counting
+        // either refused calls of a client that had only eight in flight.
+        ClientLimiter.Decision decision = limiter.spendToken(client);
         if (decision instanceof ClientLimiter.RateLimited r) {
             response.setHeader("Retry-After", Long.toString(r.retryAfterSeconds()));
             refuse(response, 429, HttpRefusal.RATE_LIMITED, r.message());
             return;
         }
-        if (decision instanceof ClientLimiter.TooManyConcurrent c) {
-            response.setHeader("Retry-After", "1");
-            refuse(response, 429, HttpRefusal.TOO_MANY_CONCURRENT, c.message());
-            return;
-        }
-        ClientLimiter.Admitted admitted = (ClientLimiter.Admitted) decision;
+        ClientLimiter.Admitted admitted = ClientLimiter.NOTHING_HELD;
         inFlight.incrementAndGet();
         try {
             if (!authenticated) {
@@ -130,6 +141,8 @@ final class RequestGuard implements Filter {
                     response.setHeader("Connection", "close");
                     refuse(response, 413, HttpRefusal.BODY_TOO_LARGE, "the request body is larger than " + maxBodyBytes
                             + " bytes (--max-body-bytes); send smaller code or files");
+                    response.flushBuffer(); // a client that waits with the body unsent reads this now
+                    BufferedBodyRequest.discardRest(request, Math.max(DISCARD_AT_MOST, maxBodyBytes), DISCARD_IDLE);
                     return;
                 }
                 forward = buffered.get();
@@ -137,6 +150,22 @@ final class RequestGuard implements Filter {
                 String session = Optional.ofNullable(request.getHeader("Mcp-Session-Id"))
                         .orElse(Optional.ofNullable(request.getParameter("sessionId")).orElse(""));
                 byte[] body = forward.getInputStream().readAllBytes();
+                JsonNode message = parsedOrNull(body);
+                if (answeredWithoutTransport(message, request.getRequestURI(), response)) {
+                    return;
+                }
+                if (message != null && message.path("method").isTextual() && message.hasNonNull("id")) {
+                    ClientLimiter.Decision place = limiter.takePlace(client);
+                    if (place instanceof ClientLimiter.TooManyConcurrent c) {
+                        response.setHeader("Retry-After", "1");
+                        refuse(response, 429, HttpRefusal.TOO_MANY_CONCURRENT, c.message());
+                        return;
+                    }
+                    admitted = (ClientLimiter.Admitted) place;
+                    // The place is given back as the answer leaves, not after the transport returns (see
+                    // AnswerWatchingResponse); the release in finally covers requests that get no answer.
+                    response = new AnswerWatchingResponse(response, admitted::release);
+                }
                 InFlightCalls.Observed observed = calls.observe(body, session);
                 forward = BufferedBodyRequest.withBody(request, observed.body());
                 if (observed.callKey().isPresent()) {
@@ -160,6 +189,49 @@ final class RequestGuard implements Filter {
             inFlight.decrementAndGet();
             admitted.release();
         }
+    }
+
+    /**
+     * Answers here what the SDK's transports answer badly: a batch (the Streamable servlet answers 400 with
+     * a serialized Java exception, stack trace included) and, on Streamable HTTP, a tools/call whose params do
+     * not fit (its handler throws before the SDK's error mapping, so the client got an empty 200 and no answer
+     * at all). The legacy SSE transport maps that error itself (see {@link ParamsCheckingMapper}).
+     */
+    private boolean answeredWithoutTransport(JsonNode message, String path, HttpServletResponse response) throws IOException {
+        if (message != null && message.isArray()) {
+            writeJson(response, 400, JsonRpcErrors.forBatch(message, JSON));
+            return true;
+        }
+        if (message == null || !HttpTransport.MCP_PATH.equals(path) || !"tools/call".equals(message.path("method").asText())
+                || !message.path("params").isObject()) {
+            return false;
+        }
+        Map<?, ?> params = JSON.convertValue(message.get("params"), Map.class);
+        Object arguments = params.get("arguments");
+        Object name = params.get("name");
+        if ((arguments == null || arguments instanceof Map) && name instanceof String) {
+            return false;
+        }
+        writeJson(response, 200, JsonRpcErrors.one(message.get("id"), -32602, ParamsCheckingMapper.problem(params), JSON));
+        return true;
+    }
+
+    /** The body as JSON; null when it is not JSON (the transport answers that parse error itself). */
+    private static JsonNode parsedOrNull(byte[] body) {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static void writeJson(HttpServletResponse response, int status, Object body) throws IOException {
+        response.setStatus(status);
+        response.setContentType("application/json");
+        response.setCharacterEncoding("UTF-8");
+        PrintWriter writer = response.getWriter();
+        writer.write(JSON.writeValueAsString(body));
+        writer.flush();
     }
 
     private static boolean hasBody(HttpServletRequest request) {

@@ -25,8 +25,8 @@ public final class StdioTransport {
     public static McpSyncServer serve(ServedFeatures features, InputStream in, OutputStream protocolOut,
                                       InFlightCalls calls, Runnable clientGone) {
         GuardedStdio stdio = new GuardedStdio(in, protocolOut, MAX_LINE_BYTES, clientGone, calls);
-        StdioServerTransportProvider transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(),
-                stdio.input(), stdio.output(), MAX_LINE_BYTES);
-        return features.serve(McpServer.sync(transport));
+        SerializedStdio transport = new SerializedStdio(new StdioServerTransportProvider(McpJsonDefaults.getMapper(),
+                stdio.input(), stdio.output(), MAX_LINE_BYTES));
+        return features.serve(McpServer.sync(transport).jsonMapper(new ParamsCheckingMapper(McpJsonDefaults.getMapper())));
     }
 }

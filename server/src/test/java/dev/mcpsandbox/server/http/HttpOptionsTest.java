@@ -68,6 +68,15 @@ class HttpOptionsTest {
         assertThat(o.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
         assertThat(o.keepAlive()).isEqualTo(Duration.ofSeconds(30));
         assertThat(o.sessionIdle()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(o.headerTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(o.connectionsPerClient()).isEqualTo(64);
+        HttpOptions slow = parse("--http", "9000", "--header-timeout-seconds", "3", "--max-connections-per-client", "5")
+                .options(Map.of());
+        assertThat(slow.headerTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(slow.connectionsPerClient()).isEqualTo(5);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse("--http", "9000", "--header-timeout-seconds", "0",
+                "--max-connections-per-client", "0").options(Map.of())).hasMessageContaining("--header-timeout-seconds")
+                .hasMessageContaining("--max-connections-per-client");
         assertThat(parse("--http", "9000").options(Map.of(HttpCommandLine.TOKEN_ENV, "from-the-environment-0123")).token())
                 .contains("from-the-environment-0123");
     }
@@ -93,6 +102,6 @@ class HttpOptionsTest {
 
     private static HttpOptions options(String host, Optional<String> token) {
         return new HttpOptions(host, 8080, token, java.util.List.of(), java.util.List.of(), 4096, 20, 40, 8,
-                Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(30));
+                Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(30), Duration.ofSeconds(10), 64);
     }
 }

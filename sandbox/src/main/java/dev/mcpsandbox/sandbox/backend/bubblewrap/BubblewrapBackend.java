@@ -86,6 +86,9 @@ public final class BubblewrapBackend implements SandboxBackend {
         } catch (IOException e) {
             throw new SandboxException(e.getMessage(), e);
         }
+        if (HostIdentity.detect(uidBase).switchesUid()) {
+            requireEnterableBySandboxUsers(runRoot, uidBase);
+        }
         try {
             Optional<Path> seccomp = Optional.empty();
             Optional<SeccompProgram> program = SeccompProgram.forCurrentArchitecture();
@@ -108,6 +111,28 @@ public final class BubblewrapBackend implements SandboxBackend {
             return backend;
         } catch (IOException | RuntimeException e) {
             throw new SandboxException("cannot prepare the bubblewrap backend under " + runRoot + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A root server's sandboxes run as other uids, and bwrap finds the bind sources below the run directory
+     * as that uid: a directory on the way that others cannot enter (e.g. a 0700 home) made every run fail
+     * with "bwrap: Can't find source path ... Permission denied" while --check said OK.
+     */
+    private static void requireEnterableBySandboxUsers(Path runRoot, int uidBase) throws SandboxException {
+        for (Path dir = runRoot.toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> mode;
+            try {
+                mode = Files.getPosixFilePermissions(dir);
+            } catch (IOException e) {
+                throw new SandboxException("cannot read the permissions of " + dir + ": " + e.getMessage(), e);
+            }
+            if (!mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                throw new SandboxException("the sandboxes (uids from " + uidBase + ") cannot enter " + dir + " (mode "
+                        + PosixFilePermissions.toString(mode) + "), which lies on the way to the work directory "
+                        + runRoot + ": every run would fail. Run `chmod o+x " + dir + "`, or set execution.workRoot to"
+                        + " a directory whose parents others may enter (e.g. /var/lib/mcp-sandbox)");
+            }
         }
     }
 
