@@ -43,6 +43,13 @@ public interface Sandbox extends AutoCloseable {
     /** Waits for the code to end; empty when it is still running after {@code timeout}. */
     Optional<Integer> awaitExit(Duration timeout) throws InterruptedException;
 
+    /**
+     * Waits, at most {@code limit}, until no process of the sandbox is left and its output streams have ended,
+     * after its code exited or {@link #kill()} was called: a result is built only from a sandbox that can no
+     * longer run or write. False when the limit passed first.
+     */
+    boolean awaitGone(Duration limit) throws InterruptedException;
+
     /** True while the sandbox's processes run (a pre-started sandbox that died while waiting is not usable). */
     boolean alive();
 

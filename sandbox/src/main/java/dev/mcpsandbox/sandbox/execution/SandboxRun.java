@@ -16,6 +16,8 @@ import dev.mcpsandbox.sandbox.output.ProducedFile;
 import dev.mcpsandbox.sandbox.output.OutputCapture;
 import dev.mcpsandbox.tools.bridge.BridgeSession;
 import dev.mcpsandbox.tools.bridge.ToolCallRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +40,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * cgroups happens off the request path, on {@code io}.
  */
 final class SandboxRun {
+    private static final Logger log = LoggerFactory.getLogger(SandboxRun.class);
     private static final Duration WATCH_INTERVAL = Duration.ofMillis(25);
+    /**
+     * How long a result waits, after the code ended or was killed, for the sandbox to be gone (every process
+     * ended, every stream at its end). A loaded machine has taken seconds to kill a gVisor sandbox.
+     */
+    private static final Duration SETTLE = Duration.ofSeconds(5);
+    /** How long the readers get to hand over what they read, once the streams have ended. */
     private static final Duration DRAIN_GRACE = Duration.ofSeconds(2);
     /**
      * Per process. Node reads an ES module graph's files all at once: Mermaid's parser (about 1,240 modules) needs
@@ -172,15 +181,24 @@ final class SandboxRun {
                     break;
                 }
             }
+            long settleBy = System.nanoTime() + SETTLE.toNanos();
             if (exit.isEmpty()) {
                 // Killed by us: the exit status is ours, not the code's, so it is reported as none.
                 sandbox.kill();
-                sandbox.awaitExit(Duration.ofSeconds(5));
+                sandbox.awaitExit(SETTLE);
             }
             Duration duration = Duration.ofNanos(System.nanoTime() - started);
+            // No process of a finished run may go on running, and what the code wrote before its end belongs in
+            // the result: both hold once the sandbox is gone.
+            boolean gone = sandbox.awaitGone(Duration.ofNanos(Math.max(0, settleBy - System.nanoTime())));
+            if (!gone) {
+                log.warn("{}: the sandbox was not gone {} s after the end of its code; its result has what was"
+                        + " read by then, and its teardown goes on", spec.executionId(), SETTLE.toSeconds());
+            }
             Sandbox.EndSignals signals = sandbox.endSignals();
-            CapturedOutput stdout = collect(out);
-            CapturedOutput stderr = collect(err);
+            Duration drain = gone ? DRAIN_GRACE : Duration.ofMillis(100);
+            CapturedOutput stdout = collect(out, drain);
+            CapturedOutput stderr = collect(err, drain);
             if (stoppedFor.get() == LimitKind.OUTPUT) {
                 exit = Optional.empty();
             }
@@ -208,11 +226,12 @@ final class SandboxRun {
         }
     }
 
-    private static CapturedOutput collect(OutputCapture capture) throws InterruptedException {
+    /** A stream whose end does not come in time still gives what was read of it, never nothing. */
+    private static CapturedOutput collect(OutputCapture capture, Duration limit) throws InterruptedException {
         try {
-            return capture.result().get(DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            return capture.result().get(limit.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            return CapturedOutput.EMPTY;
+            return capture.soFar();
         }
     }
 }

@@ -22,6 +22,10 @@ public final class OutputCapture {
     private final Consumer<String> lines;
     private final CompletableFuture<CapturedOutput> result = new CompletableFuture<>();
     private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream();
+    /** Guarded by itself: read by {@link #soFar()} while the drain thread writes. */
+    private final ByteArrayOutputStream kept;
+    private volatile long total;
+    private volatile boolean overflowed;
     private int linesSent;
 
     /** Lines handed to a listener, at most this many per stream and this long each: a log, not a copy. */
@@ -33,6 +37,7 @@ public final class OutputCapture {
         this.cap = cap;
         this.onOverflow = onOverflow;
         this.lines = lines;
+        this.kept = new ByteArrayOutputStream((int) Math.min(cap, 8192));
     }
 
     public static OutputCapture start(InputStream stream, long cap, Runnable onOverflow, Executor executor) {
@@ -60,19 +65,18 @@ public final class OutputCapture {
     }
 
     private void drain() {
-        ByteArrayOutputStream kept = new ByteArrayOutputStream((int) Math.min(cap, 8192));
-        long total = 0;
-        boolean overflowed = false;
         byte[] buffer = new byte[8192];
         try (stream) {
             int n;
             while ((n = stream.read(buffer)) > 0) {
                 listen(buffer, n);
-                long room = cap - kept.size();
-                if (room > 0) {
-                    kept.write(buffer, 0, (int) Math.min(room, n));
+                synchronized (kept) {
+                    long room = cap - kept.size();
+                    if (room > 0) {
+                        kept.write(buffer, 0, (int) Math.min(room, n));
+                    }
+                    total += n;
                 }
-                total += n;
                 if (total > cap && !overflowed) {
                     overflowed = true;
                     onOverflow.run();
@@ -81,7 +85,17 @@ public final class OutputCapture {
         } catch (IOException e) {
             // The stream closes under us when the sandbox is killed; what we have is the output.
         }
-        result.complete(new CapturedOutput(decode(kept.toByteArray()), overflowed, total));
+        result.complete(soFar());
+    }
+
+    /**
+     * What was read until now. For a stream whose end does not come in time (the engine closes a container's
+     * streams late under load): the bytes that reached us are the code's output all the same.
+     */
+    public CapturedOutput soFar() {
+        synchronized (kept) {
+            return new CapturedOutput(decode(kept.toByteArray()), overflowed, total);
+        }
     }
 
     private static String decode(byte[] bytes) {

@@ -97,6 +97,12 @@ final class BubblewrapSandbox implements Sandbox {
         return Optional.empty();
     }
 
+    /** {@link #kill()} is synchronous; the namespace's init takes every other process of it when it dies. */
+    @Override
+    public boolean awaitGone(Duration limit) throws InterruptedException {
+        return process.waitFor(limit.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
     @Override
     public boolean alive() {
         return process.isAlive() && !closed.get();

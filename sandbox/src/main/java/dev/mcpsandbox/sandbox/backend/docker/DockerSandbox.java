@@ -60,9 +60,13 @@ final class DockerSandbox implements Sandbox {
     private final BytePipe stdout = new BytePipe(PIPE_BYTES);
     private final BytePipe stderr = new BytePipe(PIPE_BYTES);
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    /** Completed when the engine ends the attach stream: no process of the container holds its stdout any more. */
+    private final CompletableFuture<Void> outputEnded = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<Void> tornDown = new CompletableFuture<>();
     private volatile boolean oomKilled;
+    /** The engine still called the container running when its wait call ended (that call broke, not the container). */
+    private volatile boolean runningAtExit;
     /** Set once the engine's wait call is registered, which is what completes {@link #exit}. */
     private volatile boolean watched;
     private volatile ContainerCgroup cgroup;
@@ -157,6 +161,7 @@ final class DockerSandbox implements Sandbox {
         try {
             var state = docker.inspectContainerCmd(id).exec().getState();
             oomKilled = Boolean.TRUE.equals(state.getOOMKilled());
+            runningAtExit = Boolean.TRUE.equals(state.getRunning());
             if (status.isEmpty() && state.getExitCodeLong() != null) {
                 code = state.getExitCodeLong().intValue();
             }
@@ -169,6 +174,7 @@ final class DockerSandbox implements Sandbox {
     private void endOfOutput() {
         stdout.endWriting();
         stderr.endWriting();
+        outputEnded.complete(null);
     }
 
     @Override
@@ -231,6 +237,42 @@ final class DockerSandbox implements Sandbox {
         }
     }
 
+    /**
+     * The engine's wait call answers when the container's init has ended; its other processes (a fork bomb's
+     * orphans, or under runsc the sandbox's whole user-space kernel) may still be going down then, still writing.
+     * The engine ends the attach stream only once nothing holds the container's output any more, so that end,
+     * together with the engine no longer calling it running, is when the container is gone.
+     */
+    @Override
+    public boolean awaitGone(Duration limit) throws InterruptedException {
+        if (!watched) {
+            return true; // never started: nothing of it ran
+        }
+        long end = System.nanoTime() + limit.toNanos();
+        kill();
+        try {
+            CompletableFuture.allOf(exit, outputEnded).get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            // neither future is ever completed exceptionally
+        }
+        while (runningAtExit) {
+            if (System.nanoTime() >= end) {
+                return false;
+            }
+            Thread.sleep(50);
+            try {
+                runningAtExit = Boolean.TRUE.equals(docker.inspectContainerCmd(id).exec().getState().getRunning());
+            } catch (NotFoundException e) {
+                runningAtExit = false;
+            } catch (RuntimeException e) {
+                log.debug("{}: cannot inspect while waiting for its end: {}", name, e.getMessage());
+            }
+        }
+        return true;
+    }
+
     @Override
     public boolean alive() {
         return !exit.isDone() && !closed.get();
@@ -238,7 +280,7 @@ final class DockerSandbox implements Sandbox {
 
     @Override
     public void kill() {
-        if (exit.isDone()) {
+        if (exit.isDone() && !runningAtExit) {
             return;
         }
         // SIGKILL to the container's init: the PID namespace goes with it, whatever the code forked. Sent from

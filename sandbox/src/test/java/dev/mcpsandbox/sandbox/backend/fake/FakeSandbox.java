@@ -159,6 +159,12 @@ public final class FakeSandbox implements Sandbox {
         }
     }
 
+    /** Its streams end when its program does, so the program's end is the sandbox's. */
+    @Override
+    public boolean awaitGone(Duration limit) throws InterruptedException {
+        return awaitExit(limit).isPresent();
+    }
+
     @Override
     public boolean alive() {
         return !exit.isDone() && !closed.get();
