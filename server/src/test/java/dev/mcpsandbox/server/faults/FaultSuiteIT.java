@@ -69,7 +69,9 @@ class FaultSuiteIT {
             System.out.printf("[FaultSuiteIT] sandboxes gone %.2f s after SIGKILL%n", seconds);
             assertThat(seconds).as("seconds until the sandboxes died").isLessThan(5.0);
             assertThat(HostProcesses.sleeping(marker)).isEmpty();
-            assertThat(first.leftovers().ofServer()).as("a killed server cannot clean up: its run directory stays")
+            List<String> left = first.leftovers().ofServer();
+            System.out.printf("[FaultSuiteIT] left by the killed server until the next start: %s%n", left);
+            assertThat(left).as("a killed server cannot clean up: its run directory stays")
                     .anyMatch(l -> l.startsWith("run directory"));
         } finally {
             first.close();
@@ -375,36 +377,31 @@ class FaultSuiteIT {
     void tenMegabytesOfHostileOutput_isCappedAndSentAsValidJson_andTheServerStaysResponsive() throws Exception {
         FaultServer server = FaultServer.stdio("{}", tmp);
         try {
-            server.send(FaultServer.executeCode(1, "python", """
-                    import os, sys
-                    out, err = sys.stdout.buffer, sys.stderr.buffer
-                    hostile = [os.urandom(65536), b"\\xff\\xfe\\xc3\\x28\\xed\\xa0\\x80" * 9000,
-                               b"\\x1b[2J\\x1b[31m\\x1b]0;title\\x07\\x1b[?1049h\\r\\x00\\x08" * 4000]
-                    for i in range(60):
-                        chunk = hostile[i % 3]
-                        out.write(chunk); out.flush()
-                        err.write(chunk); err.flush()
-                    line = b"A" * (10 * 1024 * 1024)
-                    out.write(line); out.flush()
-                    err.write(line); err.flush()
-                    """, Map.of("timeoutSeconds", 30)));
-            JsonNode answer = server.awaitResponse(1, Duration.ofSeconds(60));
-            assertThat(server.wireProblem()).as("the protocol stream stays UTF-8 JSON").isEmpty();
-            JsonNode r = answer.path("result").path("structuredContent");
-            assertThat(r.path("limitHit").asText()).as("limitHit; stderr of the run: %s",
-                    r.path("stderr").asText().length()).isEqualTo("output");
-            assertThat(r.path("stdoutTruncated").asBoolean()).isTrue();
-            int stdoutBytes = r.path("stdout").asText().getBytes(StandardCharsets.UTF_8).length;
-            int stderrBytes = r.path("stderr").asText().getBytes(StandardCharsets.UTF_8).length;
-            int wire = server.rawLines().stream().mapToInt(String::length).max().orElse(0);
-            System.out.printf("[FaultSuiteIT] hostile output: stdout %d bytes, stderr %d bytes returned; longest line %d chars%n",
-                    stdoutBytes, stderrBytes, wire);
-            // 1 MiB per stream by default; an invalid byte becomes U+FFFD (3 bytes in UTF-8).
-            assertThat(stdoutBytes).isLessThanOrEqualTo(3 * 1024 * 1024);
-            assertThat(stderrBytes).isLessThanOrEqualTo(3 * 1024 * 1024);
-            assertThat(wire).as("the answer's line, escapes included").isLessThan(24 * 1024 * 1024);
+            // One run per stream: each stream is capped on its own and the first over its cap ends the run, so the
+            // flooded stream must be the only one that reaches the cap; the other gets hostile bytes below it.
+            int id = 1;
+            for (String flooded : List.of("stdout", "stderr")) {
+                String other = flooded.equals("stdout") ? "stderr" : "stdout";
+                server.send(FaultServer.executeCode(id, "python", HOSTILE_OUTPUT.formatted(flooded, other),
+                        Map.of("timeoutSeconds", 30)));
+                JsonNode answer = server.awaitResponse(id++, Duration.ofSeconds(60));
+                assertThat(server.wireProblem()).as("the protocol stream stays UTF-8 JSON").isEmpty();
+                JsonNode r = answer.path("result").path("structuredContent");
+                int floodedBytes = r.path(flooded).asText().getBytes(StandardCharsets.UTF_8).length;
+                int otherBytes = r.path(other).asText().getBytes(StandardCharsets.UTF_8).length;
+                int wire = server.rawLines().stream().mapToInt(String::length).max().orElse(0);
+                System.out.printf("[FaultSuiteIT] hostile %s: %d bytes returned, %s %d bytes; answer line %d chars%n",
+                        flooded, floodedBytes, other, otherBytes, wire);
+                assertThat(r.path("limitHit").asText()).as("limitHit of the %s flood", flooded).isEqualTo("output");
+                assertThat(r.path(flooded + "Truncated").asBoolean()).as(flooded + "Truncated").isTrue();
+                assertThat(r.path(other + "Truncated").asBoolean()).as(other + "Truncated").isFalse();
+                assertThat(otherBytes).as("the hostile bytes on %s came back", other).isPositive();
+                // 1 MiB per stream by default; an invalid byte comes back as U+FFFD, 3 bytes in UTF-8.
+                assertThat(floodedBytes).isLessThanOrEqualTo(3 * 1024 * 1024);
+                assertThat(wire).as("the answer's line, escapes included").isLessThan(24 * 1024 * 1024);
+            }
             long asked = System.nanoTime();
-            assertThat(answer(server, 2, "python", "print(6*7)").path("stdout").asText()).isEqualTo("42\n");
+            assertThat(answer(server, 3, "python", "print(6*7)").path("stdout").asText()).isEqualTo("42\n");
             assertThat((System.nanoTime() - asked) / 1e9).as("seconds for the next call").isLessThan(10.0);
             server.leftovers().awaitNoSandbox(SETTLE);
         } finally {
@@ -412,6 +409,23 @@ class FaultSuiteIT {
         }
         server.leftovers().awaitNothing(SETTLE);
     }
+
+    /**
+     * Random bytes, invalid UTF-8 (a lone continuation, an encoded surrogate), ANSI and OSC escapes with NUL,
+     * BEL and backspace: 256 KiB to the second stream, then 10 MiB of it and a 10 MiB line without a newline
+     * to the first.
+     */
+    private static final String HOSTILE_OUTPUT = """
+            import os, sys
+            flood, other = sys.%s.buffer, sys.%s.buffer
+            hostile = [os.urandom(65536), b"\\xff\\xfe\\xc3\\x28\\xed\\xa0\\x80" * 9000,
+                       b"\\x1b[2J\\x1b[31m\\x1b]0;title\\x07\\x1b[?1049h\\r\\x00\\x08" * 4000]
+            for i in range(4):
+                other.write(hostile[i %% 3][:65536]); other.flush()
+            for i in range(160):
+                flood.write(hostile[i %% 3]); flood.flush()
+            flood.write(b"A" * (10 * 1024 * 1024)); flood.flush()
+            """;
 
     // ------------------------------------------------------------------ 9. slow headers, a whole oversized body
 
