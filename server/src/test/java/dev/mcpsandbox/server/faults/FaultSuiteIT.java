@@ -40,6 +40,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@code CodeModeFaultsIT}); output floods of each stream with their exact caps, timeouts, fork and memory
  * bombs ({@code LimitsIT}); containers left by a killed server ({@code ContainerBackendIT}); a request whose
  * declared length is over the limit ({@code HttpTransportIT.oversizedBody_413}).
+ *
+ * <p>Four tests fail on main as of December 2026, each on what a client must get, not on timing: the burst past
+ * the queue loses answers and the slow headers are never cut off (both pass against branch {@code transport}'s
+ * jar: 0 of 200 unanswered, closed after 11 s); a run stopped after the SIGTERM grace gets a JSON-RPC -32603
+ * (RejectedExecutionException from {@code SandboxRun}'s {@code io.execute(sandbox::close)} after the backend's
+ * executor was shut) instead of {@code server_shutdown}; and a stdio client that goes away leaves its sandbox
+ * running 10 s (the shutdown hook's {@code closeGracefully} waits for the pending call before the assembly kills it).
  */
 class FaultSuiteIT {
     private static final Duration SETTLE = Duration.ofSeconds(10);
@@ -267,7 +274,10 @@ class FaultSuiteIT {
 
     // ------------------------------------------------------------------ 6. a burst past the queue (stdio)
 
-    /** Expected to fail until the stdio transport stops losing answers under a burst (branch {@code transport}). */
+    /**
+     * Expected to fail until the stdio transport stops losing answers under a burst (branch {@code transport}; on
+     * main 8 to 199 of 200 went unanswered, with that branch's jar none).
+     */
     @Test
     @Timeout(180)
     void burstOfTwoHundredPastTheQueue_everyRequestGetsExactlyOneAnswer_andTheServerLives() throws Exception {
@@ -430,8 +440,9 @@ class FaultSuiteIT {
     // ------------------------------------------------------------------ 9. slow headers, a whole oversized body
 
     /**
-     * Expected to fail until the HTTP connector bounds the time to receive headers (branch {@code transport});
-     * then the bound is the HttpOptions default, tighter than the 60 s asserted here.
+     * Expected to fail until the HTTP connector bounds the time to receive headers (branch {@code transport}:
+     * {@code --header-timeout-seconds}, default 10; its jar closed this connection after 11 s). The 60 s here
+     * is the bound until that default is on main.
      */
     @Test
     @Timeout(120)
@@ -464,7 +475,11 @@ class FaultSuiteIT {
         server.leftovers().awaitNothing(SETTLE);
     }
 
-    /** Expected to fail until a whole oversized body is answered readably (branch {@code transport}). */
+    /**
+     * Passed on main in 4 runs of 4 here, because the test reads while it writes and so takes the 413 in before
+     * the reset of a connection closed on unread bytes; branch {@code transport} removes that race (it reads and
+     * drops the rest of the body).
+     */
     @Test
     @Timeout(120)
     void wholeFiveMebibyteBody_isAnsweredWithAReadable413() throws Exception {
