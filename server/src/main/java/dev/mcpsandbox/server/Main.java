@@ -105,7 +105,10 @@ public final class Main implements Callable<Integer> {
             assembly.close();
         }, "shutdown"));
         serving.set(StdioTransport.serve(features, System.in, protocolOut, assembly.inFlightCalls(), () -> {
-            // Exit from a fresh thread: the shutdown hook closes the server, whose reader thread we are on.
+            // The client is gone: its calls are cancelled first, so their sandboxes die now rather than when the
+            // graceful close stops waiting for them (10 s). Exit from a fresh thread: the shutdown hook closes the
+            // server, whose reader thread we are on.
+            assembly.inFlightCalls().cancelAll();
             Thread exit = new Thread(() -> System.exit(0), "stdin-closed");
             exit.start();
         }));

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -211,7 +212,13 @@ final class SandboxRun {
         } finally {
             bridge.ifPresent(BridgeSession::close);
             sandbox.kill();
-            io.execute(sandbox::close);
+            try {
+                io.execute(sandbox::close);
+            } catch (RejectedExecutionException e) {
+                // The server is closing and its teardown threads are gone: tear down here, so the run still ends
+                // with its result (a shutdown's "server_shutdown") instead of an internal error.
+                sandbox.close();
+            }
         }
     }
 

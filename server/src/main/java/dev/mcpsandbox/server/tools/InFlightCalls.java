@@ -118,6 +118,11 @@ public final class InFlightCalls {
         }
     }
 
+    /** Cancels every call running now: the client is gone (stdin closed), so nobody waits for their results. */
+    public void cancelAll() {
+        running.values().forEach(Cancellation::cancel);
+    }
+
     Registration register(Optional<String> requestId) {
         Cancellation cancellation = new Cancellation();
         if (requestId.isEmpty()) {
