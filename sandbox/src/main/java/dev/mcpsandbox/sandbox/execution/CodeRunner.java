@@ -35,6 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CodeRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CodeRunner.class);
+    /** Enough for the teardown of sandboxes whose runs have ended (a container's removal under load). */
+    private static final Duration FINISHED_TEARDOWN = Duration.ofSeconds(3);
     private static final Duration TEARDOWN_GRACE = Duration.ofSeconds(10);
 
     private final SandboxBackend backend;
@@ -238,19 +240,34 @@ public final class CodeRunner implements AutoCloseable {
         return warmPool.ready();
     }
 
-    /** Lets background teardown of finished sandboxes complete, then destroys whatever is still alive. */
+    /**
+     * Lets background teardown of finished sandboxes complete, then destroys whatever is still alive. Runs still going
+     * hold teardown threads (their output readers) until their sandboxes die, so with runs going the backend destroys
+     * them at once (a SIGTERM past its grace), and the rest of the teardown finishes after that.
+     */
     @Override
     public void close() {
         warmPool.close();
         io.shutdown();
-        try {
-            if (!io.awaitTermination(TEARDOWN_GRACE.toSeconds(), TimeUnit.SECONDS)) {
-                log.warn("sandbox teardown still running after {} s; destroying what is left", TEARDOWN_GRACE.toSeconds());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        int running = admission.running(config.execution().maxConcurrent());
+        if (running > 0) {
+            log.info("{} runs still going at close; destroying their sandboxes", running);
+        } else if (!awaitTeardown(FINISHED_TEARDOWN)) {
+            log.info("sandbox teardown still running after {} s; destroying what is left", FINISHED_TEARDOWN.toSeconds());
         }
         backend.close();
+        if (!awaitTeardown(TEARDOWN_GRACE)) {
+            log.warn("sandbox teardown still running {} s after the backend closed", TEARDOWN_GRACE.toSeconds());
+        }
         buildCache.close();
+    }
+
+    private boolean awaitTeardown(Duration limit) {
+        try {
+            return io.awaitTermination(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 }
