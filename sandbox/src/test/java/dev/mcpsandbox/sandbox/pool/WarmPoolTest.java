@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static dev.mcpsandbox.sandbox.backend.fake.FakeSandboxBackend.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -152,13 +153,16 @@ class WarmPoolTest {
             for (int t = 0; t < takers; t++) {
                 done.add(threads.submit(() -> {
                     start.await();
-                    for (int i = 0; i < 50; i++) {
-                        pool.take("python", PYTHON).ifPresent(s -> {
+                    // Take until refills have been handed out too (not a fixed count: eight fast takers can empty
+                    // the three pre-started sandboxes before the first refill lands, and then see only those).
+                    long end = System.nanoTime() + DEADLINE.toNanos();
+                    while (handedOut.size() < 24 && System.nanoTime() < end) {
+                        pool.take("python", PYTHON).ifPresentOrElse(s -> {
                             if (!handedOut.add(s)) {
                                 duplicates.add(s);
                             }
                             s.close();
-                        });
+                        }, () -> LockSupport.parkNanos(100_000)); // let the refill thread in on 2 cores
                     }
                     return null;
                 }));

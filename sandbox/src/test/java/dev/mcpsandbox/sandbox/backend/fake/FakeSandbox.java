@@ -6,6 +6,7 @@ import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.sandbox.backend.scratch.WorkFiles;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -218,11 +219,12 @@ public final class FakeSandbox implements Sandbox {
         }
     }
 
-    private static void deleteTree(Path root) {
+    /** Deletes a directory tree; parts another close removes at the same time are simply gone. */
+    static void deleteTree(Path root) {
         try (Stream<Path> walk = Files.walk(root)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // already gone
+        } catch (IOException | UncheckedIOException e) {
+            // already gone, or going: a sandbox's own close and its backend's may overlap
         }
     }
 

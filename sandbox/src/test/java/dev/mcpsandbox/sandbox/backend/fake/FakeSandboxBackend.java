@@ -202,11 +202,7 @@ public final class FakeSandboxBackend implements SandboxBackend {
     public void close() {
         closed = true;
         sandboxes.forEach(FakeSandbox::close);
-        try (var walk = Files.walk(root)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // already gone
-        }
+        FakeSandbox.deleteTree(root);
     }
 
     private record Rule(Predicate<SandboxSpec> when, FakeProgram program) {
