@@ -37,7 +37,7 @@ final class CodeValidation {
     }
 
     /** The sandbox the checker runs in: compiled languages' checkers are compilers and need what compilers need. */
-    SandboxSpec spec(String id, DetectedLanguage language, String entry) {
+    private SandboxSpec spec(String id, DetectedLanguage language, String entry) {
         List<String> command = language.language().checkCommand(language.binary(), entry);
         ResourceLimits checkLimits = CHECK_LIMITS.with(ResourceLimits.Key.TIMEOUT_SECONDS,
                 Math.min(language.language().checkTimeoutSeconds(), maxima.timeoutSeconds()));

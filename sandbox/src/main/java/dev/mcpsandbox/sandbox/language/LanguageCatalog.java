@@ -67,8 +67,8 @@ public final class LanguageCatalog {
     }
 
     /**
-     * A catalog of the given languages as if detected at {@code binary} with {@code version}, without starting them:
-     * for a backend that brings its own runtimes, and for tests of what sits above the catalog.
+     * A catalog of the given languages as if detected under {@code binaryDirectory} with {@code version}, without
+     * starting them: for tests of what sits above the catalog (the runner on the in-memory backend).
      *
      * @param versionsById language id → version; every id must be a known language's
      */

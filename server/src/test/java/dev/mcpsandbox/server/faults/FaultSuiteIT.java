@@ -41,12 +41,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * bombs ({@code LimitsIT}); containers left by a killed server ({@code ContainerBackendIT}); a request whose
  * declared length is over the limit ({@code HttpTransportIT.oversizedBody_413}).
  *
- * <p>Up to four tests fail on main as of December 2026, each on what a client must get: the burst past the queue
- * loses answers on a loaded machine and the slow headers are never cut off (both pass against branch {@code transport}'s
- * jar: 0 of 200 unanswered, closed after 11 s); a run stopped after the SIGTERM grace gets a JSON-RPC -32603
- * (RejectedExecutionException from {@code SandboxRun}'s {@code io.execute(sandbox::close)} after the backend's
- * executor was shut) instead of {@code server_shutdown}; and a stdio client that goes away leaves its sandbox
- * running 10 s (the shutdown hook's {@code closeGracefully} waits for the pending call before the assembly kills it).
+ * <p>Four of these failed on the code of 26b2bb2, each on what a client must get: the burst past the queue lost
+ * answers on a loaded machine (8, 117 and 199 of 200 at load 20 to 40); slow headers were never cut off; a run
+ * stopped after the SIGTERM grace got a JSON-RPC -32603 (its teardown was handed to an executor the shutdown had
+ * closed) instead of {@code server_shutdown}; and a stdio client that went away left its sandbox running 10 s (the
+ * graceful close waited for the pending call).
  */
 class FaultSuiteIT {
     private static final Duration SETTLE = Duration.ofSeconds(10);
@@ -275,9 +274,8 @@ class FaultSuiteIT {
     // ------------------------------------------------------------------ 6. a burst past the queue (stdio)
 
     /**
-     * Expected to fail until the stdio transport stops losing answers under a burst (branch {@code transport}). On
-     * main it depends on load: 8, 117 and 199 of 200 went unanswered at load 20 to 40 on 2 cores, none at load 6;
-     * with that branch's jar none under load.
+     * Before stdio answers were handed to the SDK one at a time, the loss depended on load: 8, 117 and 199 of 200
+     * went unanswered at load 20 to 40 on 2 cores, none at load 6.
      */
     @Test
     @Timeout(180)
@@ -441,9 +439,8 @@ class FaultSuiteIT {
     // ------------------------------------------------------------------ 9. slow headers, a whole oversized body
 
     /**
-     * Expected to fail until the HTTP connector bounds the time to receive headers (branch {@code transport}:
-     * {@code --header-timeout-seconds}, default 10; its jar closed this connection after 11 s). The 60 s here
-     * is the bound until that default is on main.
+     * The server bounds the time to receive headers ({@code --header-timeout-seconds}, default 10: closed after about
+     * 11 s); the 60 s here leaves a loaded machine room.
      */
     @Test
     @Timeout(120)
@@ -477,9 +474,8 @@ class FaultSuiteIT {
     }
 
     /**
-     * Passed on main in 4 runs of 4 here, because the test reads while it writes and so takes the 413 in before
-     * the reset of a connection closed on unread bytes; branch {@code transport} removes that race (it reads and
-     * drops the rest of the body).
+     * The server answers 413 first, then reads and drops the rest of the body, so a client that sends it all reads the
+     * refusal instead of a reset connection.
      */
     @Test
     @Timeout(120)
