@@ -2,6 +2,7 @@ package dev.mcpsandbox.sandbox.language;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,6 +48,20 @@ final class BashLanguage implements Language {
     @Override
     public List<String> runCommand(String binary, String entryFile, RunOptions options) {
         return List.of(binary, entryFile);
+    }
+
+    /** One shell for the session: variables, functions and the working directory persist (see the kernel). */
+    @Override
+    public Optional<SessionKernel> sessionKernel(String binary, String entryFile, RunOptions options) {
+        return Optional.of(new SessionKernel(id(), List.of(binary, "/opt/mcp-sandbox/" + KERNEL),
+                "/workspace/" + entryFile));
+    }
+
+    private static final String KERNEL = SessionKernel.GUEST_DIR + "bash_kernel.sh";
+
+    @Override
+    public Map<String, String> guestFiles() {
+        return Map.of(KERNEL, BundledScripts.text(KERNEL));
     }
 
     @Override

@@ -63,6 +63,14 @@ public interface Language {
      */
     List<String> runCommand(String binary, String entryFile, RunOptions options);
 
+    /**
+     * How a session runs this language: in a kernel kept between its calls, or, when empty, as a new process per
+     * call ({@link #runCommand}) in the session's sandbox, which keeps the work directory and nothing else.
+     */
+    default Optional<SessionKernel> sessionKernel(String binary, String entryFile, RunOptions options) {
+        return Optional.empty();
+    }
+
     /** Where a compiler writes everything the run needs; the host caches this directory's files. */
     String BUILD_DIR = ".build";
 

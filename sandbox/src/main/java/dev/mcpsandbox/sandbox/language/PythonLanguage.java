@@ -4,6 +4,7 @@ import dev.mcpsandbox.sandbox.backend.GoLine;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -119,6 +120,20 @@ final class PythonLanguage implements Language {
     public List<String> runCommand(String binary, String entryFile, RunOptions options) {
         // -E: ignore PYTHON* variables; -s: no user site; -B: no __pycache__ in the work dir; -u: unbuffered.
         return List.of(binary, "-E", "-s", "-B", "-u", "-c", BOOTSTRAP, entryFile);
+    }
+
+    /** Globals and imports persist; a last expression's value is the call's result (see the kernel's header). */
+    @Override
+    public Optional<SessionKernel> sessionKernel(String binary, String entryFile, RunOptions options) {
+        return Optional.of(new SessionKernel(id(), List.of(binary, "-E", "-s", "-B", "-u",
+                "/opt/mcp-sandbox/" + KERNEL), "/workspace/" + entryFile));
+    }
+
+    private static final String KERNEL = SessionKernel.GUEST_DIR + "python_kernel.py";
+
+    @Override
+    public Map<String, String> guestFiles() {
+        return Map.of(KERNEL, BundledScripts.text(KERNEL));
     }
 
     @Override
