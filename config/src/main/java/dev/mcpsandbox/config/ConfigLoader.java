@@ -77,6 +77,7 @@ public final class ConfigLoader {
                         Binding.over(maxima, d.limits().maxima()), maximaGiven),
                 Binding.over(file.get("backend"), d.backend()),
                 Binding.instead(file.get("pool"), d.pool()),
+                Binding.over(file.get("sessions"), d.sessions()),
                 Binding.each(file.get("languages"), LanguageConfig.DEFAULT),
                 Binding.over(file.get("execution"), d.execution()),
                 Binding.over(file.get("output"), d.output()),

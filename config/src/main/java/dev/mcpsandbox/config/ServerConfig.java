@@ -4,7 +4,8 @@ import java.util.Map;
 
 /** The whole configuration, immutable. Every key of the file is optional; see {@link ConfigLoader}. */
 public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConfig tools, LimitsConfig limits,
-                           BackendKind backend, PoolConfig pool, Map<String, LanguageConfig> languages,
+                           BackendKind backend, PoolConfig pool, SessionsConfig sessions,
+                           Map<String, LanguageConfig> languages,
                            ExecutionConfig execution, OutputConfig output, AuditConfig audit,
                            DockerConfig docker) {
     public ServerConfig {
@@ -15,7 +16,7 @@ public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConf
 
     public static ServerConfig defaults() {
         return new ServerConfig(Map.of(), ToolRulesConfig.NOTHING_ALLOWED, LimitsConfig.DEFAULTS, BackendKind.BUBBLEWRAP,
-                PoolConfig.DEFAULTS, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS, AuditConfig.NONE,
+                PoolConfig.DEFAULTS, SessionsConfig.DEFAULTS, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS, AuditConfig.NONE,
                 DockerConfig.DEFAULTS);
     }
 

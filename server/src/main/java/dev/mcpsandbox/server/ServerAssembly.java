@@ -13,6 +13,7 @@ import dev.mcpsandbox.server.operations.Metrics;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 import dev.mcpsandbox.server.tools.ExecuteCodeTool;
 import dev.mcpsandbox.server.tools.InFlightCalls;
+import dev.mcpsandbox.server.tools.EndSessionTool;
 import dev.mcpsandbox.server.tools.ListLanguagesTool;
 import dev.mcpsandbox.server.tools.ValidateCodeTool;
 import dev.mcpsandbox.tools.ToolLayer;
@@ -104,8 +105,9 @@ public final class ServerAssembly implements AutoCloseable {
         List<SyncToolSpecification> tools = List.of(
                 new ExecuteCodeTool(runner, inFlight, languages, config.limits(), outputs).specification(),
                 new ValidateCodeTool(runner, languages, toolLayer).specification(),
-                new ListLanguagesTool(languages, config.limits(), backend.name()).specification(),
-                new SearchToolsTool(toolLayer).specification());
+                new ListLanguagesTool(languages, config.limits(), backend.name(), runner).specification(),
+                new SearchToolsTool(toolLayer).specification(),
+                new EndSessionTool(runner).specification());
         return new ServerAssembly(config, languages, runner, toolLayer, audit, metrics, tools,
                 new ToolStubResources(toolLayer).specifications(), outputs.specifications(), inFlight);
     }

@@ -1,7 +1,10 @@
 package dev.mcpsandbox.sandbox.backend;
 
+import dev.mcpsandbox.sandbox.output.Harvest;
+
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -36,6 +39,20 @@ public interface Sandbox extends AutoCloseable {
     /** Tells the launcher inside to apply {@code limits} and exec the code, then feeds it {@code stdin}. */
     void begin(RunLimits limits, byte[] stdin) throws IOException;
 
+    /**
+     * As {@link #begin}, for a program that reads commands for as long as it lives (a session's agent): stdin stays
+     * open, and what the host writes to the stream returned reaches it; closing the stream ends its input.
+     */
+    OutputStream beginSession(RunLimits limits) throws IOException;
+
+    /**
+     * The files the code left in {@code harvest}'s directory. Read on the host once no process of the sandbox is
+     * left; a sandbox whose processes outlive a run (a session's) reads them inside instead.
+     */
+    default Harvest.Result harvest(Harvest harvest) throws IOException {
+        return harvest.collect(workDir());
+    }
+
     InputStream stdout();
 
     InputStream stderr();
@@ -61,6 +78,14 @@ public interface Sandbox extends AutoCloseable {
 
     @Override
     void close();
+
+    /** Memory and disk the sandbox uses now, each where the backend can tell. */
+    default Optional<Usage> usage() {
+        return Optional.empty();
+    }
+
+    record Usage(Optional<Long> memoryBytes, Optional<Long> diskBytes) {
+    }
 
     /** What the backend observed; each true flag names a limit the run ran into. */
     record EndSignals(boolean memoryExhausted, boolean processCapHit, boolean diskFull) {

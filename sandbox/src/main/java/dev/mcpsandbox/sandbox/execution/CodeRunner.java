@@ -10,7 +10,12 @@ import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 import dev.mcpsandbox.sandbox.language.RunOptions;
 import dev.mcpsandbox.sandbox.output.Harvest;
 import dev.mcpsandbox.sandbox.output.SecretRedactor;
+import dev.mcpsandbox.config.SessionsConfig;
 import dev.mcpsandbox.sandbox.pool.WarmPool;
+import dev.mcpsandbox.sandbox.session.SessionRefused;
+import dev.mcpsandbox.sandbox.session.SessionRegistry;
+import dev.mcpsandbox.sandbox.session.SessionSummary;
+import dev.mcpsandbox.sandbox.session.Turn;
 import dev.mcpsandbox.tools.ToolLayer;
 import dev.mcpsandbox.tools.bridge.GuestLibraries;
 import org.slf4j.Logger;
@@ -52,6 +57,9 @@ public final class CodeRunner implements AutoCloseable {
     private final ProgramRun programRun;
     private final CodeValidation validation;
     private final AtomicLong sequence = new AtomicLong();
+    /** Sessions, or why this server has none. */
+    private final Optional<SessionRegistry> sessions;
+    private final String noSessions;
     private volatile Optional<String> stopReason = Optional.empty();
 
     private CodeRunner(SandboxBackend backend, ToolLayer tools, LanguageCatalog languages, ServerConfig config,
@@ -78,6 +86,32 @@ public final class CodeRunner implements AutoCloseable {
                 new Compilation(sandboxes, buildCache), outputFiles, redactor, config.limits().maxima(),
                 config.execution().compileTimeoutSeconds()));
         this.validation = new CodeValidation(sandboxes, config.limits().maxima());
+        Optional<DetectedLanguage> python = languages.find("python");
+        SessionsConfig settings = config.sessions();
+        if (!settings.enabled()) {
+            this.sessions = Optional.empty();
+            this.noSessions = "sessions are turned off on this server (sessions.enabled); leave \"session\" out";
+        } else if (python.isEmpty()) {
+            this.sessions = Optional.empty();
+            this.noSessions = "sessions need Python 3 on this server (their agent is a Python program), which is not"
+                    + " available; leave \"session\" out";
+        } else {
+            Duration maxAge = Duration.ofMinutes(settings.maxAgeMinutes());
+            this.sessions = Optional.of(SessionRegistry.start(backend,
+                    new SessionPlan(python.get(), languages.available(), maxAge, perUidProcessLimit),
+                    new SessionRegistry.Settings(Duration.ofMinutes(settings.idleMinutes()), maxAge,
+                            settings.perClient(), settings.total() > 0 ? settings.total()
+                            : sessionsMemoryHolds(config.limits().defaults().memoryMb()), settings.queue()),
+                    clock));
+            this.noSessions = "";
+        }
+    }
+
+    /** Sessions that half the machine's memory holds at {@code memoryMb} each (1 to 256). */
+    private static int sessionsMemoryHolds(int memoryMb) {
+        long total = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
+        return (int) Math.max(1, Math.min(256, total / 2 / ((long) memoryMb << 20)));
     }
 
     /**
@@ -93,6 +127,7 @@ public final class CodeRunner implements AutoCloseable {
         for (GuestLibraries.GuestFile f : GuestLibraries.files()) {
             backend.installGuestFile(f.relativePath(), f.content(), f.executable());
         }
+        backend.installGuestFile(SessionPlan.AGENT, SessionRegistry.agentScript(), false);
         BuildCache buildCache;
         try {
             buildCache = BuildCache.create((long) config.execution().buildCacheMb() << 20);
@@ -132,16 +167,24 @@ public final class CodeRunner implements AutoCloseable {
         RequestCheck.Admitted admitted = ((RequestCheck.Accepted) verdict).request();
         ExecutionOutcome outcome;
         try {
-            Optional<Admission.Slot> slot = admission.enter(context.cancellation());
-            if (slot.isPresent()) {
-                try (Admission.Slot held = slot.get()) {
-                    outcome = programRun.run(id, admitted, context);
+            if (admitted.session().isPresent()) {
+                Optional<RequestCheck.Admitted> inSession = Optional.empty();
+                try {
+                    Optional<Turn> turn = openTurn(admitted, request, context);
+                    if (turn.isEmpty()) {
+                        outcome = cancelledWhileWaiting(id, admitted);
+                    } else {
+                        try (Turn held = turn.get()) {
+                            inSession = Optional.of(admitted.withCaps(held.caps()));
+                            outcome = admitAndRun(id, inSession.get(), context, turn);
+                        }
+                    }
+                } catch (SessionRefused e) {
+                    outcome = new ExecutionOutcome.Rejected(e.getMessage());
                 }
-            } else if (context.cancellation().requested()) {
-                outcome = new ExecutionOutcome.Cancelled(RunReport.nothingRan(id, admitted.language().id(),
-                        admitted.limits(), Optional.empty()));
+                admitted = inSession.orElse(admitted);
             } else {
-                outcome = new ExecutionOutcome.Rejected(busy());
+                outcome = admitAndRun(id, admitted, context, Optional.empty());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -151,6 +194,48 @@ public final class CodeRunner implements AutoCloseable {
             outcome = new ExecutionOutcome.Failed("the sandbox could not run the code: " + e.getMessage());
         }
         return ended(id, request, Optional.of(admitted.limits()), stoppedByShutdown(outcome), started);
+    }
+
+    /** Waits for the turn of the caller's session; empty when the call was cancelled while it waited. */
+    private Optional<Turn> openTurn(RequestCheck.Admitted admitted, ExecutionRequest request, CallContext context)
+            throws SessionRefused, InterruptedException {
+        if (sessions.isEmpty()) {
+            throw new SessionRefused(noSessions);
+        }
+        return sessions.get().acquire(context.caller(), admitted.session().orElseThrow(), admitted.limits(),
+                request.requestedLimits(), context.cancellation()::requested);
+    }
+
+    private ExecutionOutcome admitAndRun(String id, RequestCheck.Admitted admitted, CallContext context,
+                                         Optional<Turn> turn) throws InterruptedException, SandboxException {
+        Optional<Admission.Slot> slot = admission.enter(context.cancellation());
+        if (slot.isPresent()) {
+            try (Admission.Slot held = slot.get()) {
+                return programRun.run(id, admitted, context, turn);
+            }
+        }
+        return context.cancellation().requested() ? cancelledWhileWaiting(id, admitted)
+                : new ExecutionOutcome.Rejected(busy());
+    }
+
+    private static ExecutionOutcome cancelledWhileWaiting(String id, RequestCheck.Admitted admitted) {
+        return new ExecutionOutcome.Cancelled(RunReport.nothingRan(id, admitted.language().id(), admitted.limits(),
+                Optional.empty()));
+    }
+
+    /** The caller's open sessions (list_languages); none where sessions are off. */
+    public List<SessionSummary> sessions(String caller) {
+        return sessions.map(s -> s.list(caller)).orElse(List.of());
+    }
+
+    /** Ends the caller's session {@code name}; false when the caller has none by that name. */
+    public boolean endSession(String caller, String name) {
+        return sessions.map(s -> s.end(caller, name)).orElse(false);
+    }
+
+    /** Why calls cannot name a session here; empty when they can. */
+    public Optional<String> sessionsUnavailable() {
+        return sessions.isPresent() ? Optional.empty() : Optional.of(noSessions);
     }
 
     /**
@@ -247,6 +332,7 @@ public final class CodeRunner implements AutoCloseable {
      */
     @Override
     public void close() {
+        sessions.ifPresent(SessionRegistry::close);
         warmPool.close();
         io.shutdown();
         int running = admission.running(config.execution().maxConcurrent());

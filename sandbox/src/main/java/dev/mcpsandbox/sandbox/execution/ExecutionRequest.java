@@ -10,15 +10,27 @@ import java.util.Optional;
  *
  * @param requestedLimits limits the client asked for; missing keys take the operator's defaults
  * @param imageFormat     the picture format diagram languages render to ({@code png} or {@code svg}); empty: png
+ * @param session         the caller's session to run in (its state kept between calls); empty: a fresh sandbox
  */
 public record ExecutionRequest(String language, String code, Map<String, String> files, Optional<String> stdin,
-                               Map<ResourceLimits.Key, Long> requestedLimits, Optional<String> imageFormat) {
+                               Map<ResourceLimits.Key, Long> requestedLimits, Optional<String> imageFormat,
+                               Optional<String> session) {
     public ExecutionRequest {
         files = Map.copyOf(files);
         requestedLimits = Map.copyOf(requestedLimits);
     }
 
+    /** A request without a session: a fresh sandbox. */
+    public ExecutionRequest(String language, String code, Map<String, String> files, Optional<String> stdin,
+                            Map<ResourceLimits.Key, Long> requestedLimits, Optional<String> imageFormat) {
+        this(language, code, files, stdin, requestedLimits, imageFormat, Optional.empty());
+    }
+
     public static ExecutionRequest of(String language, String code) {
         return new ExecutionRequest(language, code, Map.of(), Optional.empty(), Map.of(), Optional.empty());
+    }
+
+    public ExecutionRequest inSession(String name) {
+        return new ExecutionRequest(language, code, files, stdin, requestedLimits, imageFormat, Optional.of(name));
     }
 }

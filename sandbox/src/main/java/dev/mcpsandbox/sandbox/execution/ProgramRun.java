@@ -1,6 +1,8 @@
 package dev.mcpsandbox.sandbox.execution;
 
 import dev.mcpsandbox.config.ResourceLimits;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mcpsandbox.sandbox.backend.Launcher;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
@@ -14,6 +16,8 @@ import dev.mcpsandbox.sandbox.output.Harvest;
 import dev.mcpsandbox.sandbox.output.ProducedFile;
 import dev.mcpsandbox.sandbox.output.SecretRedactor;
 import dev.mcpsandbox.sandbox.pool.WarmPool;
+import dev.mcpsandbox.sandbox.session.SessionReport;
+import dev.mcpsandbox.sandbox.session.Turn;
 import dev.mcpsandbox.tools.ToolLayer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +45,14 @@ final class ProgramRun {
         this.machinery = machinery;
     }
 
-    ExecutionOutcome run(String id, RequestCheck.Admitted request, CallContext context)
+    /** @param turn the session the call runs in, its turn held; empty for a single-use sandbox */
+    ExecutionOutcome run(String id, RequestCheck.Admitted request, CallContext context, Optional<Turn> turn)
+            throws SandboxException, InterruptedException {
+        ExecutionOutcome outcome = runIn(id, request, context, turn);
+        return turn.isPresent() ? inSession(outcome, turn.get()) : outcome;
+    }
+
+    private ExecutionOutcome runIn(String id, RequestCheck.Admitted request, CallContext context, Optional<Turn> turn)
             throws SandboxException, InterruptedException {
         DetectedLanguage language = request.language();
         String entry = request.entryFile();
@@ -73,9 +84,16 @@ final class ProgramRun {
         SandboxSpec spec = SandboxRun.spec(id, language, command, language.language().goLine(), request.limits());
         SandboxRun.BridgeOpener bridge = socket -> Optional.of(machinery.tools().openBridge(id, socket,
                 request.limits(), context.confirmer()));
-        Optional<Sandbox> warm = machinery.warmPool().take(language.id(), spec);
-        Sandbox sandbox = warm.isPresent() ? warm.get() : machinery.sandboxes().backend().create(spec);
-        log.debug("{}: {} sandbox", id, warm.isPresent() ? "pre-started" : "new");
+        Sandbox sandbox;
+        if (turn.isPresent()) {
+            RunOptions options = new RunOptions(request.limits().memoryMb(), request.imageFormat());
+            sandbox = turn.get().call(language.language().sessionKernel(language.binary(), entry, options),
+                    Launcher.command(command, spec.goLine(), Launcher.creationLimits(spec)));
+        } else {
+            Optional<Sandbox> warm = machinery.warmPool().take(language.id(), spec);
+            sandbox = warm.isPresent() ? warm.get() : machinery.sandboxes().backend().create(spec);
+            log.debug("{}: {} sandbox", id, warm.isPresent() ? "pre-started" : "new");
+        }
         SandboxRun.Raw raw = machinery.sandboxes().run(sandbox, spec, new SandboxRun.Inputs(entry, request.code(),
                 request.files(), program, request.stdin()), machinery.outputFiles(), bridge, context);
         return outcome(id, request, raw, compiled);
@@ -94,6 +112,42 @@ final class ProgramRun {
                 request.limits(), raw.result(), raw.toolCalls(), compiled, files);
         return ending(raw, report, LimitClassifier.of(raw, language, stderr.text(), error));
     }
+
+    /**
+     * The outcome with what its session says about itself; a kernel's last-expression value becomes the result
+     * when the code handed none back through the bridge.
+     */
+    private static ExecutionOutcome inSession(ExecutionOutcome outcome, Turn turn) {
+        SessionReport session = turn.report();
+        Optional<JsonNode> value = turn.kernelResult().flatMap(ProgramRun::json);
+        java.util.function.UnaryOperator<RunReport> withSession = r -> {
+            RunReport report = r.result().isEmpty() && value.isPresent()
+                    ? new RunReport(r.executionId(), r.language(), r.stdout(), r.stderr(), r.duration(), r.error(),
+                            r.redactions(), r.limits(), value, r.toolCalls(), r.compile(), r.files())
+                    : r;
+            return report.inSession(session);
+        };
+        if (outcome instanceof ExecutionOutcome.Finished f) {
+            return new ExecutionOutcome.Finished(f.code(), withSession.apply(f.run()));
+        }
+        if (outcome instanceof ExecutionOutcome.LimitHit l) {
+            return new ExecutionOutcome.LimitHit(l.kindOfLimit(), l.code(), withSession.apply(l.run()));
+        }
+        if (outcome instanceof ExecutionOutcome.Cancelled c) {
+            return new ExecutionOutcome.Cancelled(withSession.apply(c.run()));
+        }
+        return outcome;
+    }
+
+    private static Optional<JsonNode> json(String text) {
+        try {
+            return Optional.of(JSON.readTree(text));
+        } catch (java.io.IOException e) {
+            return Optional.of(JSON.getNodeFactory().textNode(text));
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** The compiler refused the code or was stopped: its diagnostics, with the first problem as the error. */
     private ExecutionOutcome compileFailed(String id, RequestCheck.Admitted request, Compilation.Rejected rejected) {

@@ -36,9 +36,16 @@ final class RequestCheck {
 
     /** A request that passed every check, with its language resolved and its limits settled. */
     record Admitted(DetectedLanguage language, String code, Map<String, byte[]> files, byte[] stdin,
-                    ResourceLimits limits, String imageFormat) {
+                    ResourceLimits limits, String imageFormat, Optional<String> session) {
         String entryFile() {
             return language.entryFile(code);
+        }
+
+        /** This request under a session's caps: its memory, processes and disk are the session's. */
+        Admitted withCaps(ResourceLimits caps) {
+            ResourceLimits capped = limits.with(ResourceLimits.Key.MEMORY_MB, caps.memoryMb())
+                    .with(ResourceLimits.Key.PROCESSES, caps.processes()).with(ResourceLimits.Key.DISK_MB, caps.diskMb());
+            return new Admitted(language, code, files, stdin, capped, imageFormat, session);
         }
     }
 
@@ -76,11 +83,31 @@ final class RequestCheck {
         if (!imageFormat.equals(RunOptions.PNG) && !imageFormat.equals(RunOptions.SVG)) {
             problems.add("imageFormat \"" + printable(request.imageFormat().orElse("")) + "\" is not supported; use \"png\" or \"svg\"");
         }
+        request.session().ifPresent(name -> badSessionName(name).ifPresent(problems::add));
         if (!problems.isEmpty()) {
             return new Refused(String.join("; ", problems));
         }
         return new Accepted(new Admitted(language.get(), request.code(), files,
-                request.stdin().orElse("").getBytes(StandardCharsets.UTF_8), effective, imageFormat));
+                request.stdin().orElse("").getBytes(StandardCharsets.UTF_8), effective, imageFormat,
+                request.session()));
+    }
+
+    static final int MAX_SESSION_NAME = 64;
+
+    /** A name the model chooses and repeats: short, printable, one line. */
+    static Optional<String> badSessionName(String name) {
+        if (name.isBlank()) {
+            return Optional.of("session is empty; name it (e.g. \"analysis\"), or leave it out for a fresh sandbox");
+        }
+        if (name.length() > MAX_SESSION_NAME) {
+            return Optional.of("session is " + name.length() + " characters long; at most " + MAX_SESSION_NAME
+                    + " are allowed");
+        }
+        if (name.chars().anyMatch(c -> Character.isISOControl(c) || Character.isSurrogate((char) c))) {
+            return Optional.of("session \"" + printable(name) + "\" contains control characters; use letters, digits,"
+                    + " '-', '_' or '.'");
+        }
+        return Optional.empty();
     }
 
     private static void checkText(String what, String text, List<String> problems) {

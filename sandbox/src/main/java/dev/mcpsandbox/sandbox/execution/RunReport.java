@@ -5,6 +5,7 @@ import dev.mcpsandbox.sandbox.language.CodeError;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
 import dev.mcpsandbox.sandbox.output.Harvest;
+import dev.mcpsandbox.sandbox.session.SessionReport;
 import dev.mcpsandbox.tools.bridge.ToolCallRecord;
 
 import java.time.Duration;
@@ -18,15 +19,31 @@ import java.util.Optional;
  * @param result     the value the code handed back through the bridge ({@code tools.result})
  * @param toolCalls  every call the code made through the bridge, allowed or refused
  * @param compile    how a compiled language's program was obtained; empty for languages that run their source
- * @param files      what the code left under {@code out/}
+ * @param files      what the code left under {@code out/} (in a session: what this call created or changed)
+ * @param session    the session the call ran in; empty for a fresh sandbox
  */
 public record RunReport(String executionId, String language, CapturedOutput stdout, CapturedOutput stderr,
                         Duration duration, Optional<CodeError> error, List<String> redactions,
                         ResourceLimits limits, Optional<JsonNode> result, List<ToolCallRecord> toolCalls,
-                        Optional<CompileReport> compile, Harvest.Result files) {
+                        Optional<CompileReport> compile, Harvest.Result files, Optional<SessionReport> session) {
     public RunReport {
         redactions = List.copyOf(redactions);
         toolCalls = List.copyOf(toolCalls);
+    }
+
+    /** A report of a run in a fresh sandbox. */
+    public RunReport(String executionId, String language, CapturedOutput stdout, CapturedOutput stderr,
+                     Duration duration, Optional<CodeError> error, List<String> redactions,
+                     ResourceLimits limits, Optional<JsonNode> result, List<ToolCallRecord> toolCalls,
+                     Optional<CompileReport> compile, Harvest.Result files) {
+        this(executionId, language, stdout, stderr, duration, error, redactions, limits, result, toolCalls, compile,
+                files, Optional.empty());
+    }
+
+    /** This report, for a call that ran in {@code session}. */
+    public RunReport inSession(SessionReport session) {
+        return new RunReport(executionId, language, stdout, stderr, duration, error, redactions, limits, result,
+                toolCalls, compile, files, Optional.of(session));
     }
 
     /** The report of a run cancelled before its code started: nothing ran, nothing was written. */

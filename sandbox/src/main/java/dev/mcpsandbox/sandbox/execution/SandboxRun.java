@@ -96,7 +96,12 @@ final class SandboxRun {
     /** @param addressSpaceMb per-process virtual memory (compilers need their own, see CompilerNeeds) */
     static SandboxSpec spec(String executionId, DetectedLanguage language, List<String> command,
                             GoLine goLine, ResourceLimits limits, long addressSpaceMb) {
-        List<String> readOnly = new ArrayList<>(language.extraReadOnlyPaths());
+        return spec(executionId, language.extraReadOnlyPaths(), command, goLine, limits, addressSpaceMb);
+    }
+
+    /** @param readOnly host paths besides the base runtime the sandbox sees read-only */
+    static SandboxSpec spec(String executionId, List<String> readOnly, List<String> command,
+                            GoLine goLine, ResourceLimits limits, long addressSpaceMb) {
         Map<String, String> env = Map.of(
                 "PATH", "/opt/mcp-sandbox/bin:/usr/local/bin:/usr/bin:/bin",
                 "HOME", "/workspace",
@@ -204,8 +209,13 @@ final class SandboxRun {
                 exit = Optional.empty();
             }
             bridge.ifPresent(BridgeSession::close);
-            // Every process of the sandbox has ended, so nothing can swap a file while it is read.
-            Harvest.Result produced = harvest.collect(sandbox.workDir());
+            Harvest.Result produced;
+            try {
+                produced = sandbox.harvest(harvest);
+            } catch (IOException e) {
+                log.warn("{}: cannot collect {}/: {}", spec.executionId(), harvest.directory(), e.getMessage());
+                produced = Harvest.Result.NONE;
+            }
             return new Raw(exit, Optional.ofNullable(stoppedFor.get()), cancelled, stdout, stderr, duration, signals,
                     bridge.flatMap(BridgeSession::result), bridge.map(BridgeSession::toolCalls).orElse(List.of()),
                     bridge.map(BridgeSession::callLimitHit).orElse(false), produced);

@@ -196,6 +196,16 @@ public final class Cgroups {
             return v2 ? List.of(memory.resolve("cgroup.procs")) : List.of(memory.resolve("cgroup.procs"), pids.resolve("cgroup.procs"));
         }
 
+        /** Memory the group's processes use now (page cache included, as the cap counts it). */
+        public Optional<Long> memoryInUse() {
+            try {
+                return Optional.of(Long.parseLong(Files.readString(memory.resolve(v2 ? "memory.current"
+                        : "memory.usage_in_bytes")).trim()));
+            } catch (IOException | NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+
         public boolean memoryExhausted() {
             return v2 ? counter(memory.resolve("memory.events"), "oom_kill") > 0
                     : counter(memory.resolve("memory.oom_control"), "oom_kill") > 0;

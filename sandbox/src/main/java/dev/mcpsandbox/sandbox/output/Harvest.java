@@ -92,6 +92,38 @@ public record Harvest(String directory, int maxFiles, long inlineBytesEach, long
         return new Result(files, Math.max(0, found.size() - maxFiles));
     }
 
+    /**
+     * A file read inside the sandbox (by a session's agent, whose processes outlive the run): its bytes, whole or
+     * only the first ones.
+     */
+    public record Listed(String path, long size, boolean executable, byte[] bytes, boolean whole) {
+    }
+
+    /**
+     * The result from files read inside the sandbox, held to this harvest's bounds again: what lists them runs
+     * beside the code, so the listing is the code's word.
+     */
+    public Result fromListing(List<Listed> listing, int omitted) {
+        List<Listed> sane = listing.stream()
+                .filter(f -> !f.path().isEmpty() && !f.path().startsWith("/") && f.size() >= 0
+                        && java.util.Arrays.stream(f.path().split("/")).noneMatch(p -> p.isEmpty() || p.equals("..")
+                        || p.equals(".")) && f.path().chars().noneMatch(Character::isISOControl))
+                .sorted(Comparator.comparing(Listed::path))
+                .distinct()
+                .toList();
+        List<ProducedFile> files = new ArrayList<>();
+        long inlined = 0;
+        for (Listed f : sane.subList(0, Math.min(sane.size(), maxFiles))) {
+            boolean inline = f.whole() && f.bytes().length == f.size() && f.size() <= inlineBytesEach
+                    && f.size() <= inlineBytesTotal - inlined;
+            byte[] head = java.util.Arrays.copyOf(f.bytes(), Math.min(f.bytes().length, 4096));
+            files.add(new ProducedFile(f.path(), mimeType(f.path(), head), f.size(), f.executable(),
+                    inline ? Optional.of(f.bytes()) : Optional.empty()));
+            inlined += inline ? f.size() : 0;
+        }
+        return new Result(files, Math.max(0, omitted) + Math.max(0, sane.size() - maxFiles));
+    }
+
     private Optional<ProducedFile> read(Path root, Path file, long budgetLeft) {
         String relative = root.relativize(file).toString().replace(java.io.File.separatorChar, '/');
         // NOFOLLOW_LINKS: the file may have been swapped for a link after the walk saw it; refuse to open a link.

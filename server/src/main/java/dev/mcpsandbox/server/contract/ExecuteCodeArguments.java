@@ -25,7 +25,10 @@ public record ExecuteCodeArguments(
                 + " {timeoutSeconds.max}.")
         Optional<Long> timeoutSeconds,
         @JsonPropertyDescription("Lower (or, up to the maxima, raise) other limits for this run.")
-        Optional<RequestedLimits> limits) {
+        Optional<RequestedLimits> limits,
+        @JsonPropertyDescription("Run in this named session (e.g. \"analysis\"): variables, imports and /workspace"
+                + " files persist between calls with the same name. Omit for a fresh sandbox.")
+        Optional<String> session) {
 
     public ExecuteCodeArguments {
         files = files == null ? Map.of() : Map.copyOf(files);
@@ -33,6 +36,7 @@ public record ExecuteCodeArguments(
         imageFormat = imageFormat == null ? Optional.empty() : imageFormat;
         timeoutSeconds = timeoutSeconds == null ? Optional.empty() : timeoutSeconds;
         limits = limits == null ? Optional.empty() : limits;
+        session = session == null ? Optional.empty() : session;
     }
 
     /** The limits a run may ask for besides its time; each name is a {@link ResourceLimits.Key}'s. */

@@ -26,7 +26,8 @@ public record ExecuteCodeResult(
         Optional<Problem> error,
         @JsonPropertyDescription("Kinds of secrets removed from stdout/stderr before they were returned.")
         List<String> redacted,
-        String executionId) {
+        String executionId,
+        @JsonPropertyDescription("The session the call ran in; null without one.") Optional<Session> session) {
 
     public ExecuteCodeResult {
         toolCalls = List.copyOf(toolCalls);
@@ -46,6 +47,15 @@ public record ExecuteCodeResult(
     }
 
     public record Compile(boolean cached, long durationMs) {
+    }
+
+    /**
+     * @param restarted what earlier calls left was lost before this one; {@code reason} says why
+     */
+    public record Session(String name, long calls, String createdAt,
+                          @JsonPropertyDescription("Ends then unless used again.") String expiresAt,
+                          @JsonPropertyDescription("Earlier state was lost; reason says why.") boolean restarted,
+                          Optional<String> reason) {
     }
 
     /**

@@ -4,13 +4,15 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** The structured result of {@code list_languages}. */
 public record ListLanguagesResult(
         @JsonPropertyDescription("Runnable now.") List<Language> languages,
         @JsonPropertyDescription("Known but not runnable here, and why.") List<Unavailable> unavailable,
         @JsonPropertyDescription("defaults: what a run gets; maxima: what it may ask for.") Limits limits,
-        String backend) {
+        String backend,
+        @JsonPropertyDescription("Your open sessions (execute_code's session).") Sessions sessions) {
 
     public ListLanguagesResult {
         languages = List.copyOf(languages);
@@ -28,6 +30,21 @@ public record ListLanguagesResult(
     }
 
     public record Unavailable(String id, String reason) {
+    }
+
+    /** @param unavailable why calls cannot name a session here; null when they can */
+    public record Sessions(boolean available, Optional<String> unavailable, List<OpenSession> open) {
+        public Sessions {
+            open = List.copyOf(open);
+        }
+    }
+
+    public record OpenSession(String name, long calls, String createdAt, String lastUsedAt, String expiresAt,
+                              boolean busy, List<String> languages, Optional<Long> memoryBytes,
+                              Optional<Long> diskBytes) {
+        public OpenSession {
+            languages = List.copyOf(languages);
+        }
     }
 
     /** Limit values by their names in {@code execute_code}'s arguments and the configuration. */

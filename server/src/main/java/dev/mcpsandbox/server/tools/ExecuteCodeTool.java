@@ -61,9 +61,11 @@ public final class ExecuteCodeTool {
         ResourceLimits d = limits.defaults();
         Tool tool = Tool.builder(NAME, contract.inputSchema())
                 .title("Execute code in a sandbox")
-                .description("Run a program in a fresh, isolated sandbox and return its output. Languages: "
+                .description("Run a program in an isolated sandbox and return its output. Languages: "
                         + languages.availableIds() + ". No network; the work directory /workspace (and /tmp) is private and"
-                        + " discarded afterwards. Default limits: " + d.timeoutSeconds() + " s, " + d.memoryMb()
+                        + " discarded afterwards, unless the call names a session: then Python, JavaScript, Bash and Ruby"
+                        + " keep their variables and /workspace keeps its files for the next call with that name (a"
+                        + " last expression's value comes back as result); end_session frees it. Default limits: " + d.timeoutSeconds() + " s, " + d.memoryMb()
                         + " MB memory, " + d.processes() + " processes, " + d.outputBytes() + " bytes of output. Files"
                         + " the code writes under out/ come back (images as image content). Compiled languages are"
                         + " compiled first (cached by content). Check code first with validate_code if unsure;"
@@ -81,7 +83,7 @@ public final class ExecuteCodeTool {
         }
         ExecuteCodeArguments args = ((ToolContract.Valid<ExecuteCodeArguments>) parsed).arguments();
         ExecutionRequest executionRequest = new ExecutionRequest(args.language(), args.code(), args.files(),
-                args.stdin(), args.requestedLimits(), args.imageFormat());
+                args.stdin(), args.requestedLimits(), args.imageFormat(), args.session());
         Optional<String> requestId = Optional.ofNullable(request.meta())
                 .map(m -> m.get(InFlightCalls.REQUEST_ID_META)).map(String::valueOf);
         long timeout = args.timeoutSeconds().orElse((long) limits.defaults().timeoutSeconds());
@@ -90,7 +92,8 @@ public final class ExecuteCodeTool {
             Consumer<String> stderr = line -> exchange.loggingNotification(
                     LoggingMessageNotification.builder(LoggingLevel.DEBUG, line).logger("stderr").build());
             ExecutionOutcome outcome = runner.execute(executionRequest,
-                    new CallContext(call.cancellation(), ElicitingConfirmer.forExchange(exchange), stderr));
+                    new CallContext(call.cancellation(), ElicitingConfirmer.forExchange(exchange), stderr,
+                            Callers.of(exchange)));
             return results.render(outcome);
         } catch (Exception e) {
             throw new IllegalStateException("execute_code failed: " + e.getMessage(), e);

@@ -84,7 +84,9 @@ final class ExecutionResults {
                 report.flatMap(RunReport::compile).map(c -> new ExecuteCodeResult.Compile(c.cached(), c.duration().toMillis())),
                 problem(outcome),
                 report.map(RunReport::redactions).orElse(List.of()),
-                report.map(RunReport::executionId).orElse(""));
+                report.map(RunReport::executionId).orElse(""),
+                report.flatMap(RunReport::session).map(s -> new ExecuteCodeResult.Session(s.name(), s.calls(),
+                        s.createdAt().toString(), s.expiresAt().toString(), s.restarted(), s.reason())));
     }
 
     /** Why it did not succeed, in the words of {@code error.type}; a plain non-zero exit has the code's own error. */
@@ -133,6 +135,9 @@ final class ExecutionResults {
         r.error().filter(e -> !e.type().equals("server_shutdown")).ifPresent(e -> text.append("error: ")
                 .append(e.type()).append(e.message().isEmpty() ? "" : ": " + e.message())
                 .append(e.line().map(l -> " (line " + l + ")").orElse("")).append('\n'));
+        r.session().ifPresent(s -> text.append("session ").append(s.name()).append(": call ").append(s.calls())
+                .append(", ends ").append(s.expiresAt()).append(" unless used again").append('\n')
+                .append(s.reason().map(why -> "session restarted: " + why + "\n").orElse("")));
         r.result().ifPresent(v -> text.append("result: ").append(abbreviate(v.toString(), 2000)).append('\n'));
         if (!r.toolCalls().isEmpty()) {
             long failed = r.toolCalls().stream().filter(c -> !c.ok()).count();

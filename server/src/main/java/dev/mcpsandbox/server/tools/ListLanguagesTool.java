@@ -2,7 +2,9 @@ package dev.mcpsandbox.server.tools;
 
 import dev.mcpsandbox.config.LimitsConfig;
 import dev.mcpsandbox.config.ResourceLimits;
+import dev.mcpsandbox.sandbox.execution.CodeRunner;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.session.SessionSummary;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 import dev.mcpsandbox.server.contract.ListLanguagesResult;
 import dev.mcpsandbox.server.contract.NoArguments;
@@ -24,12 +26,14 @@ public final class ListLanguagesTool {
     private final LanguageCatalog languages;
     private final LimitsConfig limits;
     private final String backend;
+    private final CodeRunner runner;
     private final ToolContract<NoArguments, ListLanguagesResult> contract;
 
-    public ListLanguagesTool(LanguageCatalog languages, LimitsConfig limits, String backend) {
+    public ListLanguagesTool(LanguageCatalog languages, LimitsConfig limits, String backend, CodeRunner runner) {
         this.languages = languages;
         this.limits = limits;
         this.backend = backend;
+        this.runner = runner;
         this.contract = ToolContract.of(NoArguments.class, ListLanguagesResult.class, Map.of());
     }
 
@@ -37,28 +41,34 @@ public final class ListLanguagesTool {
         Tool tool = Tool.builder(NAME, contract.inputSchema())
                 .title("List runnable languages")
                 .description("The languages execute_code can run here, with their versions, file extensions, and the"
-                        + " default and maximum limits a run may use.")
+                        + " default and maximum limits a run may use; and your open sessions.")
                 .annotations(new ToolAnnotations("List runnable languages", true, false, true, false, false))
                 .outputSchema(contract.outputSchema())
                 .build();
-        // The answer is fixed at start-up: languages are detected once.
-        ListLanguagesResult result = result();
-        CallToolResult answer = CallToolResult.builder().content(List.of(new TextContent(text(result))))
-                .structuredContent(contract.structured(result)).isError(false).build();
         return SyncToolSpecification.builder().tool(tool).callHandler((exchange, request) -> {
             if (contract.parse(request.arguments()) instanceof ToolContract.Invalid<NoArguments> invalid) {
                 return CallToolResult.builder().addTextContent(invalid.message()).isError(true).build();
             }
-            return answer;
+            ListLanguagesResult result = result(Callers.of(exchange));
+            return CallToolResult.builder().content(List.of(new TextContent(text(result))))
+                    .structuredContent(contract.structured(result)).isError(false).build();
         }).build();
     }
 
-    private ListLanguagesResult result() {
+    private ListLanguagesResult result(String caller) {
         return new ListLanguagesResult(
                 languages.available().stream().map(ListLanguagesTool::language).toList(),
                 languages.missing().stream().map(m -> new ListLanguagesResult.Unavailable(m.id(), m.reason())).toList(),
                 new ListLanguagesResult.Limits(values(limits.defaults()), values(limits.maxima())),
-                backend);
+                backend,
+                new ListLanguagesResult.Sessions(runner.sessionsUnavailable().isEmpty(), runner.sessionsUnavailable(),
+                        runner.sessions(caller).stream().map(ListLanguagesTool::openSession).toList()));
+    }
+
+    private static ListLanguagesResult.OpenSession openSession(SessionSummary s) {
+        return new ListLanguagesResult.OpenSession(s.name(), s.calls(), s.createdAt().toString(),
+                s.lastUsedAt().toString(), s.expiresAt().toString(), s.busy(), s.languages(), s.memoryBytes(),
+                s.diskBytes());
     }
 
     private static ListLanguagesResult.Language language(DetectedLanguage d) {
@@ -91,6 +101,14 @@ public final class ListLanguagesTool {
             b.append(separator).append(k.jsonName()).append(' ').append(d.get(k.jsonName())).append('/')
                     .append(max.get(k.jsonName()));
             separator = ", ";
+        }
+        r.sessions().unavailable().ifPresent(why -> b.append("\nsessions: unavailable — ").append(why));
+        for (ListLanguagesResult.OpenSession s : r.sessions().open()) {
+            b.append("\nsession ").append(s.name()).append(": ").append(s.calls()).append(" calls, opened ")
+                    .append(s.createdAt()).append(", ends ").append(s.expiresAt()).append(" unless used")
+                    .append(s.languages().isEmpty() ? "" : ", state in " + String.join(", ", s.languages()))
+                    .append(s.memoryBytes().map(m -> ", memory " + (m >> 20) + " MB").orElse(""))
+                    .append(s.diskBytes().map(bytes -> ", disk " + (bytes >> 20) + " MB").orElse(""));
         }
         return b.toString();
     }

@@ -80,6 +80,14 @@ final class BubblewrapSandbox implements Sandbox {
     }
 
     @Override
+    public OutputStream beginSession(RunLimits limits) throws IOException {
+        OutputStream in = process.getOutputStream();
+        in.write(Launcher.goLine(limits).getBytes(StandardCharsets.US_ASCII));
+        in.flush();
+        return in;
+    }
+
+    @Override
     public InputStream stdout() {
         return process.getInputStream();
     }
@@ -122,6 +130,11 @@ final class BubblewrapSandbox implements Sandbox {
                 cgroups.map(Cgroups.Group::memoryExhausted).orElse(false),
                 cgroups.map(Cgroups.Group::processCapHit).orElse(false),
                 scratch.full());
+    }
+
+    @Override
+    public Optional<Usage> usage() {
+        return Optional.of(new Usage(cgroups.flatMap(Cgroups.Group::memoryInUse), scratch.diskInUse()));
     }
 
     @Override

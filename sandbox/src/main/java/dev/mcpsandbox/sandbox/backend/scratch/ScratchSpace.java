@@ -94,6 +94,19 @@ public final class ScratchSpace implements AutoCloseable {
         return root;
     }
 
+    /** Bytes in use on the quota filesystem (work directory and /tmp); empty without one. */
+    public java.util.Optional<Long> diskInUse() {
+        if (!mounted) {
+            return java.util.Optional.empty();
+        }
+        try {
+            java.nio.file.FileStore store = Files.getFileStore(fs);
+            return java.util.Optional.of(store.getTotalSpace() - store.getUnallocatedSpace());
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** True when the quota filesystem has (nearly) no room left: the code filled its disk. */
     public boolean full() {
         if (!mounted) {

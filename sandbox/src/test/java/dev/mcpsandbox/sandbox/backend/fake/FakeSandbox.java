@@ -119,6 +119,12 @@ public final class FakeSandbox implements Sandbox {
         t.start();
     }
 
+    /** A fake sandbox runs a Java program, not a session's agent; sessions are tested on the real backends. */
+    @Override
+    public java.io.OutputStream beginSession(RunLimits limits) throws IOException {
+        throw new IOException("the fake backend cannot hold a session: it runs FakePrograms, not the session agent");
+    }
+
     private void run(FakeRun run) {
         int code;
         try {

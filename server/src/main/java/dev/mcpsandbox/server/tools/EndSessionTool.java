@@ -1,0 +1,62 @@
+package dev.mcpsandbox.server.tools;
+
+import dev.mcpsandbox.sandbox.execution.CodeRunner;
+import dev.mcpsandbox.server.contract.EndSessionArguments;
+import dev.mcpsandbox.server.contract.EndSessionResult;
+import dev.mcpsandbox.server.contract.ToolContract;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.server.McpSyncServerExchange;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema.TextContent;
+import io.modelcontextprotocol.spec.McpSchema.Tool;
+import io.modelcontextprotocol.spec.McpSchema.ToolAnnotations;
+
+import java.util.List;
+import java.util.Map;
+
+/** {@code end_session}: frees one of the caller's sessions now, its sandbox, processes and files. */
+public final class EndSessionTool {
+    public static final String NAME = "end_session";
+
+    private final CodeRunner runner;
+    private final ToolContract<EndSessionArguments, EndSessionResult> contract;
+
+    public EndSessionTool(CodeRunner runner) {
+        this.runner = runner;
+        this.contract = ToolContract.of(EndSessionArguments.class, EndSessionResult.class, Map.of());
+    }
+
+    public SyncToolSpecification specification() {
+        Tool tool = Tool.builder(NAME, contract.inputSchema())
+                .title("End a session")
+                .description("End one of your execute_code sessions now: its variables, processes and files are"
+                        + " discarded. Sessions also end after being idle (see list_languages).")
+                .annotations(new ToolAnnotations("End a session", false, true, true, false, false))
+                .outputSchema(contract.outputSchema())
+                .build();
+        return SyncToolSpecification.builder().tool(tool).callHandler(this::call).build();
+    }
+
+    private CallToolResult call(McpSyncServerExchange exchange, CallToolRequest request) {
+        ToolContract.Parsed<EndSessionArguments> parsed = contract.parse(request.arguments());
+        if (parsed instanceof ToolContract.Invalid<EndSessionArguments> invalid) {
+            return answer(new EndSessionResult(false, invalid.message()), true);
+        }
+        String name = ((ToolContract.Valid<EndSessionArguments>) parsed).arguments().session();
+        String caller = Callers.of(exchange);
+        if (runner.endSession(caller, name)) {
+            return answer(new EndSessionResult(true, "session \"" + name + "\" ended: its sandbox, processes and files"
+                    + " are gone"), false);
+        }
+        List<String> open = runner.sessions(caller).stream().map(s -> s.name()).toList();
+        return answer(new EndSessionResult(false, "you have no open session \"" + name + "\" (it may have ended"
+                + " already: idle, too old, or a server restart, which no session survives); open: "
+                + (open.isEmpty() ? "none" : String.join(", ", open))), false);
+    }
+
+    private CallToolResult answer(EndSessionResult result, boolean error) {
+        return CallToolResult.builder().content(List.of(new TextContent(result.message())))
+                .structuredContent(contract.structured(result)).isError(error).build();
+    }
+}

@@ -1,0 +1,264 @@
+package dev.mcpsandbox.server;
+
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpSchema.ImageContent;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Sessions end to end: the built jar over stdio, driven by the MCP Java SDK client, each session a real sandbox of
+ * the backend under test whose interpreters keep their state between calls.
+ */
+@SuppressWarnings("unchecked")
+class SessionsIT {
+    private static SandboxServer server;
+
+    @BeforeAll
+    static void start() {
+        server = SandboxServer.builder().config("{\"sessions\": {\"perClient\": 6}}").start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static Map<String, Object> run(String session, String language, String code) {
+        return server.execute(Map.of("language", language, "code", code, "session", session));
+    }
+
+    private static Map<String, Object> session(Map<String, Object> result) {
+        assertThat(result.get("session")).as("session of %s", result).isInstanceOf(Map.class);
+        return (Map<String, Object>) result.get("session");
+    }
+
+    private static void end(String session) {
+        server.call("end_session", Map.of("session", session));
+    }
+
+    @Test
+    void pythonKeepsGlobalsAndImportsBetweenCalls_andALastExpressionIsTheResult() {
+        try {
+            Map<String, Object> first = run("py-state", "python", "import math\nrows = [{'x': i} for i in range(10)]\n"
+                    + "print('loaded', len(rows))");
+            assertThat(first.get("stdout")).isEqualTo("loaded 10\n");
+            assertThat(session(first)).containsEntry("name", "py-state").containsEntry("calls", 1)
+                    .containsEntry("restarted", false);
+            Map<String, Object> second = run("py-state", "python", "total = sum(r['x'] for r in rows)\nmath.sqrt(total)");
+            assertThat(second.get("exitCode")).isEqualTo(0);
+            assertThat(((Number) second.get("result")).doubleValue()).isEqualTo(Math.sqrt(45));
+            assertThat(session(second)).containsEntry("calls", 2).containsEntry("restarted", false);
+        } finally {
+            end("py-state");
+        }
+    }
+
+    @Test
+    void anErrorKeepsTheStateAndReportsTheLineInTheUsersFile() {
+        try {
+            run("py-error", "python", "kept = 7");
+            Map<String, Object> failed = run("py-error", "python", "x = 1\nraise ValueError('bad row')");
+            assertThat(failed.get("exitCode")).isEqualTo(1);
+            Map<String, Object> error = (Map<String, Object>) failed.get("error");
+            assertThat(error).containsEntry("type", "ValueError").containsEntry("message", "bad row");
+            assertThat(error.get("line")).isEqualTo(2);
+            assertThat(run("py-error", "python", "print(kept, x)").get("stdout")).isEqualTo("7 1\n");
+        } finally {
+            end("py-error");
+        }
+    }
+
+    @Test
+    void bashKeepsVariablesFunctionsAndItsWorkingDirectory() {
+        try {
+            run("sh-state", "bash", "mkdir -p data && cd data && greeting=hello && shout() { echo \"${1^^}\"; }");
+            Map<String, Object> next = run("sh-state", "bash", "pwd; shout \"$greeting\"");
+            assertThat(next.get("stdout")).isEqualTo("/workspace/data\nHELLO\n");
+        } finally {
+            end("sh-state");
+        }
+    }
+
+    @Test
+    void everyLanguageOfASessionSharesItsWorkspace() {
+        try {
+            run("shared", "python", "open('numbers.csv', 'w').write('a,b\\n1,2\\n')");
+            Map<String, Object> listed = run("shared", "bash", "cat /workspace/numbers.csv");
+            assertThat(listed.get("stdout")).isEqualTo("a,b\n1,2\n");
+        } finally {
+            end("shared");
+        }
+    }
+
+    @Test
+    void outReturnsWhatTheCallCreatedOrChanged_notWhatEarlierCallsLeft() {
+        try {
+            Map<String, Object> first = run("out-files", "python", "import os\nos.makedirs('out', exist_ok=True)\n"
+                    + "open('out/a.txt', 'w').write('a')\nopen('out/b.txt', 'w').write('b')");
+            assertThat((List<Map<String, Object>>) first.get("files")).extracting(f -> f.get("path"))
+                    .containsExactly("out/a.txt", "out/b.txt");
+            Map<String, Object> second = run("out-files", "python", "open('out/b.txt', 'w').write('bb')\n"
+                    + "open('out/c.txt', 'w').write('c')");
+            assertThat((List<Map<String, Object>>) second.get("files")).extracting(f -> f.get("path"))
+                    .containsExactly("out/b.txt", "out/c.txt");
+        } finally {
+            end("out-files");
+        }
+    }
+
+    @Test
+    void aChartDrawnInALaterCallComesBackAsAnImage() {
+        try {
+            run("chart", "python", "rows = [{'month': m, 'sales': s} for m, s in zip(range(1, 7), [3, 5, 4, 8, 7, 9])]");
+            CallToolResult result = server.call("execute_code", Map.of("language", "python", "session", "chart",
+                    "code", "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nimport os\n"
+                            + "os.makedirs('out', exist_ok=True)\n"
+                            + "plt.plot([r['month'] for r in rows], [r['sales'] for r in rows])\n"
+                            + "plt.savefig('out/sales.png')\nprint('saved')"));
+            assertThat(SandboxServer.text(result)).contains("saved");
+            assertThat(result.content()).anyMatch(c -> c instanceof ImageContent i && i.mimeType().equals("image/png"));
+        } finally {
+            end("chart");
+        }
+    }
+
+    @Test
+    void aTimeoutInterruptsTheCallAndKeepsTheState() {
+        try {
+            run("interrupt", "python", "counter = 41");
+            Map<String, Object> slow = server.execute(Map.of("language", "python", "session", "interrupt",
+                    "timeoutSeconds", 2, "code", "import time\ncounter += 1\ntime.sleep(60)"));
+            assertThat(slow.get("limitHit")).isEqualTo("timeout");
+            assertThat(slow.get("stderr")).asString().contains("KeyboardInterrupt");
+            Map<String, Object> after = run("interrupt", "python", "counter");
+            assertThat(after.get("result")).isEqualTo(42);
+            assertThat(session(after)).containsEntry("restarted", false);
+        } finally {
+            end("interrupt");
+        }
+    }
+
+    @Test
+    void codeThatIgnoresItsInterruptIsKilled_andTheNextCallSaysTheStateWasLost() {
+        try {
+            run("stubborn", "python", "kept = 1");
+            Map<String, Object> stubborn = server.execute(Map.of("language", "python", "session", "stubborn",
+                    "timeoutSeconds", 1, "code", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                            + "while True: pass"));
+            assertThat(stubborn.get("limitHit")).isEqualTo("timeout");
+            Map<String, Object> after = run("stubborn", "python", "print(globals().get('kept'))");
+            assertThat(after.get("stdout")).isEqualTo("None\n");
+            assertThat(session(after)).containsEntry("restarted", true);
+            assertThat(session(after).get("reason")).asString().contains("did not stop");
+        } finally {
+            end("stubborn");
+        }
+    }
+
+    @Test
+    void theMemoryCapEndsTheSandbox_andTheNextCallSaysWhy() {
+        try {
+            run("memory", "python", "kept = 1");
+            Map<String, Object> bomb = server.execute(Map.of("language", "python", "session", "memory",
+                    "code", "blocks = []\nwhile True:\n    blocks.append(bytearray(16 << 20))"));
+            assertThat(bomb.get("limitHit")).isEqualTo("memory");
+            Map<String, Object> after = run("memory", "python", "print(globals().get('kept'))");
+            assertThat(after.get("stdout")).isEqualTo("None\n");
+            assertThat(session(after)).containsEntry("restarted", true);
+            assertThat(session(after).get("reason")).asString().contains("memory");
+        } finally {
+            end("memory");
+        }
+    }
+
+    @Test
+    void endSessionFreesItsSandbox_andListLanguagesShowsOnlyOpenSessions() throws Exception {
+        run("listed", "bash", "sleep 613.777 > /dev/null 2>&1 &");
+        Map<String, Object> listing = (Map<String, Object>) server.call("list_languages", Map.of()).structuredContent();
+        List<Map<String, Object>> open = (List<Map<String, Object>>) ((Map<String, Object>) listing.get("sessions"))
+                .get("open");
+        assertThat(open).extracting(s -> s.get("name")).contains("listed");
+        long started = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (HostProcesses.sleeping("613.777").isEmpty() && System.nanoTime() < started) {
+            Thread.sleep(100);
+        }
+        assertThat(HostProcesses.sleeping("613.777")).as("the session's background process").isNotEmpty();
+
+        CallToolResult ended = server.call("end_session", Map.of("session", "listed"));
+        assertThat(((Map<String, Object>) ended.structuredContent()).get("ended")).isEqualTo(true);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!HostProcesses.sleeping("613.777").isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(HostProcesses.sleeping("613.777")).as("the session's processes").isEmpty();
+        listing = (Map<String, Object>) server.call("list_languages", Map.of()).structuredContent();
+        open = (List<Map<String, Object>>) ((Map<String, Object>) listing.get("sessions")).get("open");
+        assertThat(open).extracting(s -> s.get("name")).doesNotContain("listed");
+
+        CallToolResult again = server.call("end_session", Map.of("session", "listed"));
+        assertThat(((Map<String, Object>) again.structuredContent()).get("ended")).isEqualTo(false);
+        assertThat(SandboxServer.text(again)).contains("no open session \"listed\"");
+    }
+
+    @Test
+    void aSessionNameTooLongOrWithControlCharactersIsRefused() {
+        Map<String, Object> tooLong = run("x".repeat(65), "python", "print(1)");
+        assertThat(((Map<String, Object>) tooLong.get("error")).get("message")).asString()
+                .contains("session is 65 characters long; at most 64");
+        Map<String, Object> control = run("a\nb", "python", "print(1)");
+        assertThat(((Map<String, Object>) control.get("error")).get("message")).asString()
+                .contains("control characters");
+    }
+
+    @Test
+    void callsPastTheCapOfSessionsPerClientAreRefusedNamingTheOpenOnes() {
+        List<String> names = List.of("cap-1", "cap-2", "cap-3", "cap-4", "cap-5", "cap-6");
+        Map<String, Object> listing = (Map<String, Object>) server.call("list_languages", Map.of()).structuredContent();
+        ((List<Map<String, Object>>) ((Map<String, Object>) listing.get("sessions")).get("open"))
+                .forEach(open -> end((String) open.get("name")));
+        try {
+            for (String name : names) {
+                assertThat(run(name, "bash", "true").get("exitCode")).isEqualTo(0);
+            }
+            Map<String, Object> refused = run("cap-7", "bash", "true");
+            assertThat(((Map<String, Object>) refused.get("error")).get("message")).asString()
+                    .contains("sessions.perClient").contains("cap-1, cap-2");
+        } finally {
+            names.forEach(SessionsIT::end);
+        }
+    }
+
+    @Test
+    void aCompiledLanguageRunsANewProcessPerCallInTheKeptWorkspace() {
+        try {
+            run("compiled", "bash", "echo 'from an earlier call' > note.txt");
+            Map<String, Object> c = run("compiled", "c", "#include <stdio.h>\nint main(void) {\n"
+                    + "  char line[64]; FILE *f = fopen(\"note.txt\", \"r\");\n"
+                    + "  if (f && fgets(line, sizeof line, f)) printf(\"read: %s\", line);\n  return 0;\n}\n");
+            assertThat(c.get("stdout")).isEqualTo("read: from an earlier call\n");
+        } finally {
+            end("compiled");
+        }
+    }
+
+    @Test
+    void stdinAndInputFilesWorkPerCall() {
+        try {
+            Map<String, Object> r = server.execute(Map.of("language", "python", "session", "inputs",
+                    "stdin", "first line\n", "files", Map.of("data/in.txt", "from a file"),
+                    "code", "print(input().upper())\nprint(open('data/in.txt').read())"));
+            assertThat(r.get("stdout")).isEqualTo("FIRST LINE\nfrom a file\n");
+        } finally {
+            end("inputs");
+        }
+    }
+}
