@@ -592,11 +592,21 @@ abstract class AbstractContainmentIT {
 
     // ---------------------------------------------------------------- helpers
 
+    /** The session every probe runs in; empty (the default) for a fresh sandbox per probe. */
+    protected Optional<String> session() {
+        return Optional.empty();
+    }
+
     protected Map<String, Object> run(String language, String code, int timeoutSeconds) {
+        return runIn(session(), language, code, timeoutSeconds);
+    }
+
+    protected Map<String, Object> runIn(Optional<String> session, String language, String code, int timeoutSeconds) {
         Map<String, Object> args = new HashMap<>();
         args.put("language", language);
         args.put("code", code);
         args.put("timeoutSeconds", timeoutSeconds);
+        session.ifPresent(name -> args.put("session", name));
         Map<String, Object> r = server.execute(args);
         assertThat(r).as("structured result").isNotNull();
         assertThat(r.get("limitHit")).as("limit hit by a containment probe; stdout: %s stderr: %s", r.get("stdout"),
@@ -633,7 +643,7 @@ abstract class AbstractContainmentIT {
     }
 
     /** Host pids whose NUL-separated command line contains {@code needle} as a whole argument sequence. */
-    private static List<Long> hostProcessesWithCmdline(String needle) {
+    protected static List<Long> hostProcessesWithCmdline(String needle) {
         List<Long> found = new ArrayList<>();
         for (long pid : hostPids()) {
             cmdline(pid).filter(c -> ("\0" + c).contains("\0" + needle + "\0") || ("\0" + c).endsWith("\0" + needle))
