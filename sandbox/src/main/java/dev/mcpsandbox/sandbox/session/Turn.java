@@ -66,13 +66,22 @@ public final class Turn implements AutoCloseable {
                 ? session.kernelRestart(kernel.get().key(), end.get().fresh()) : Optional.empty();
         Optional<String> reason = sandboxLost.or(() -> kernelRestart.map(why -> "the " + kernel.get().key()
                 + " state of earlier calls was lost: " + why));
+        // A kernel that died during this call loses its state for the next one; the result says so now.
+        Optional<String> lostNow = kernel.isPresent() && end.isPresent() && end.get().kernel().equals("died")
+                ? Optional.of("the " + kernel.get().key() + " interpreter ended during this call (" + ended(end.get())
+                + "): what it held is gone, and its next call starts afresh") : Optional.empty();
         return new SessionReport(session.key.name(), session.calls(), session.createdAt,
-                registry.expiresAt(session, clock.instant()), created, reason.isPresent(), reason);
+                registry.expiresAt(session, clock.instant()), created, reason.isPresent(), reason.or(() -> lostNow));
     }
 
     /** The value of the call's last expression, from kernels that have one (a notebook cell's result). */
     public Optional<String> kernelResult() {
         return call.flatMap(SessionCall::end).flatMap(CallSink.End::result);
+    }
+
+    private static String ended(CallSink.End end) {
+        return end.signal().map(s -> "signal " + s)
+                .orElseGet(() -> "exit status " + end.code().map(String::valueOf).orElse("unknown"));
     }
 
     @Override
@@ -103,9 +112,8 @@ public final class Turn implements AutoCloseable {
                     + end.flatMap(CallSink.End::lost).orElse("its call did not end"));
         } else if (end.get().kernel().equals("died") && made.kernel().isPresent()) {
             String key = made.kernel().get().key();
-            session.kernelLost(key, "the " + key + " interpreter ended during the previous call ("
-                    + end.get().signal().map(s -> "signal " + s).orElseGet(() -> "exit status "
-                    + end.get().code().map(String::valueOf).orElse("unknown")) + ")");
+            session.kernelLost(key, "the " + key + " interpreter ended during the previous call (" + ended(end.get())
+                    + ")");
         }
     }
 }

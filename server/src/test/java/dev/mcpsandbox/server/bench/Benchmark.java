@@ -87,6 +87,15 @@ public final class Benchmark {
                 row("execute_code, cold (sandbox created per call)", language, s, floors.get(language));
             }
         }
+        try (Server sessions = Server.start(jar, "{\"pool\": {}}")) {
+            for (String language : List.of("python", "javascript", "bash")) {
+                Stats s = inSession(sessions, "bench-" + language, language, programs.get(language), samples, 5);
+                row("execute_code in a live session", language, s, floors.get(language));
+            }
+        }
+        line("");
+        line("A call in a live session creates no sandbox: it runs in the session's interpreter (Python, Bash and,"
+                + " where its kernel exists, JavaScript) or as one new process in the session's sandbox.");
         line("");
         line("The warm path runs in a pre-started, single-use sandbox; calls are spaced 150 ms apart so the pool"
                 + " refills between them (a burst is the throughput table). End to end means from the client's"
@@ -308,6 +317,21 @@ public final class Benchmark {
         return Stats.of(ms);
     }
 
+    /** {@code runs} timed calls in one session after {@code warmup} untimed ones (the first opens it), each checked. */
+    private Stats inSession(Server server, String session, String language, String code, int runs, int warmup) {
+        List<Double> ms = new ArrayList<>();
+        for (int i = 0; i < runs + warmup; i++) {
+            long t = System.nanoTime();
+            Map<String, Object> r = server.executeIn(session, language, code, 60);
+            double took = (System.nanoTime() - t) / 1e6;
+            check(language, "42\n", r);
+            if (i >= warmup) {
+                ms.add(took);
+            }
+        }
+        return Stats.of(ms);
+    }
+
     private record Throughput(int count, double perSecond, int wrong, Stats latency) {
     }
 
@@ -433,6 +457,13 @@ public final class Benchmark {
         Map<String, Object> execute(String language, String code, int timeoutSeconds) {
             CallToolResult r = client.callTool(CallToolRequest.builder("execute_code")
                     .arguments(Map.of("language", language, "code", code, "timeoutSeconds", timeoutSeconds)).build());
+            return (Map<String, Object>) r.structuredContent();
+        }
+
+        /** As {@link #execute(String, String, int)}, in the session {@code session}. */
+        Map<String, Object> executeIn(String session, String language, String code, int timeoutSeconds) {
+            CallToolResult r = client.callTool(CallToolRequest.builder("execute_code").arguments(Map.of("language",
+                    language, "code", code, "timeoutSeconds", timeoutSeconds, "session", session)).build());
             return (Map<String, Object>) r.structuredContent();
         }
 
