@@ -64,12 +64,19 @@ class HttpSessionsIT {
     @Test
     void twelveSessionsOfTenCallsEachRunAtOnceAndEveryAnswerIsRight() throws Exception {
         try (HttpServerProcess server = HttpServerProcess.start(Map.of("MCP_SANDBOX_TOKEN", TOKEN), "--http",
-                "127.0.0.1:0", "--config", config("{\"sessions\": {\"perClient\": 12, \"total\": 12}}"))) {
-            McpSyncClient client = server.streamableClient(Optional.of(TOKEN));
+                "127.0.0.1:0", "--max-concurrent-requests", "16", "--rate-limit", "1000", "--rate-burst", "1000",
+                "--config", config("{\"sessions\": {\"total\": 12}}"))) {
+            // Twelve clients, one session each. They share one token, whose request rate and concurrency are capped:
+            // raised here, since the point is the sessions, not the per-client limits (HttpFaultsIT pins those).
+            List<McpSyncClient> clients = new ArrayList<>();
+            for (int c = 0; c < 12; c++) {
+                clients.add(server.streamableClient(Optional.of(TOKEN)));
+            }
             ExecutorService callers = Executors.newFixedThreadPool(12);
             try {
                 List<Future<List<String>>> sessions = new ArrayList<>();
                 for (int s = 0; s < 12; s++) {
+                    McpSyncClient client = clients.get(s);
                     String name = "s" + s;
                     int seed = s * 1000;
                     sessions.add(callers.submit(() -> {
@@ -92,7 +99,7 @@ class HttpSessionsIT {
                 assertThat(wrong).isEmpty();
             } finally {
                 callers.shutdownNow();
-                client.closeGracefully();
+                clients.forEach(McpSyncClient::closeGracefully);
             }
         }
     }
