@@ -24,6 +24,7 @@
 
 import fs from 'node:fs';
 import inspector from 'node:inspector';
+import net from 'node:net';
 import { SourceMap } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -107,7 +108,9 @@ function serve() {
 }
 
 function readRequests(onRequest) {
-  const requests = fs.createReadStream(null, { fd: 3, highWaterMark: 4096 });
+  // A pipe handle (epoll), not a file stream: a blocking read in libuv's thread pool would keep process.exit
+  // waiting for the next request forever.
+  const requests = new net.Socket({ fd: 3, readable: true, writable: false });
   let buffer = '';
   requests.on('data', (chunk) => {
     buffer += chunk.toString('utf8');

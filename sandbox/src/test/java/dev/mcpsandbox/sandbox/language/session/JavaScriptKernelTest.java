@@ -228,4 +228,19 @@ class JavaScriptKernelTest {
             assertThat(next.result()).contains("\"undefined\"");
         }
     }
+
+    @Test
+    void runningOutOfHeapEndsTheKernelAsOutOfMemoryAndTheNextCallStartsFresh() throws Exception {
+        SessionKernel small = JAVASCRIPT.sessionKernel(NODE, "main.mjs", RunOptions.withMemory(64)).orElseThrow();
+        try (AgentOutsideSandbox agent = new AgentOutsideSandbox(root, JAVASCRIPT)) {
+            agent.run(1, small, "var lost = 1;");
+            AgentOutsideSandbox.End exhausted = agent.run(2, small,
+                    "const keep = [];\nfor (;;) keep.push(new Array(1e5).fill(Math.random()));");
+            assertThat(exhausted.kernel()).isEqualTo("died");
+            assertThat(JAVASCRIPT.reportsOutOfMemory(exhausted.stderr())).as(exhausted.stderr()).isTrue();
+            AgentOutsideSandbox.End next = agent.run(3, small, "typeof lost");
+            assertThat(next.fresh()).isTrue();
+            assertThat(next.result()).contains("\"undefined\"");
+        }
+    }
 }
