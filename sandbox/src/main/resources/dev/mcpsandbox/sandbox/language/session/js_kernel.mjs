@@ -57,25 +57,37 @@ function serve() {
   const debug = new inspector.Session();
   debug.connect();
   let workerSession = null;
-  let current = null;
+  let current = null; // the running call: { call }
+  // A termination sent to the worker and not yet answered. V8 answers once it has stopped some execution; until
+  // then it would stop the next one, which must not be a later call's code, so requests wait for the answer.
+  let termination = null; // { id, call, poke }
+  let waiting = [];
   debug.on('NodeWorker.attachedToWorker', (m) => { workerSession = m.params.sessionId; });
   debug.on('NodeWorker.receivedMessageFromWorker', (m) => {
-    const reply = JSON.parse(m.params.message);
-    if (reply.id !== undefined && current !== null && reply.id === current.terminateId) {
-      // The terminated execution has ended: when it was not the call's own code (the call was waiting and the worker
-      // ran something else meanwhile), the call is still open and ends here.
-      worker.postMessage({ type: 'interrupted', call: current.call });
-    }
+    const answer = JSON.parse(m.params.message);
+    if (termination === null || answer.id !== termination.id) return;
+    clearInterval(termination.poke);
+    // When the execution stopped was not the call's own code (it was waiting, and the worker ran something else
+    // meanwhile), the call is still open and ends here.
+    worker.postMessage({ type: 'interrupted', call: termination.call });
+    termination = null;
+    const requests = waiting;
+    waiting = [];
+    requests.forEach((request) => request());
   });
   debug.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
 
   const reply = (line) => fs.writeSync(4, line + '\n');
+  const run = (call, file, stdin) => {
+    current = { call };
+    worker.postMessage({ type: 'run', call, file, stdin });
+  };
   worker.on('message', (m) => {
     if (m.type === 'ready') {
       reply('ready');
       readRequests((call, file, stdin) => {
-        current = { call, terminateId: undefined };
-        worker.postMessage({ type: 'run', call, file, stdin });
+        if (termination === null) run(call, file, stdin);
+        else waiting.push(() => run(call, file, stdin));
       });
     } else if (m.type === 'done') {
       if (current !== null && current.call === m.call) current = null;
@@ -91,17 +103,19 @@ function serve() {
 
   let nextId = 1;
   process.on('SIGINT', () => {
-    if (current === null) return;
+    if (current === null || termination !== null) return;
     const call = current.call;
     Atomics.store(interrupt, 0, REQUESTED);
     worker.postMessage({ type: 'interrupt', call });
     setTimeout(() => {
-      if (current === null || current.call !== call || workerSession === null) return;
+      if (current === null || current.call !== call || workerSession === null || termination !== null) return;
       if (Atomics.compareExchange(interrupt, 0, REQUESTED, TERMINATING) !== REQUESTED) return;
-      current.terminateId = nextId++;
+      // The worker did not take the interrupt itself: its code is running (or it is slow). Stop whatever runs;
+      // harmless messages make sure something does, so the answer comes even if the worker was idle after all.
+      termination = { id: nextId++, call, poke: setInterval(() => worker.postMessage({ type: 'poke' }), 50) };
       debug.post('NodeWorker.sendMessageToWorker', {
         sessionId: workerSession,
-        message: JSON.stringify({ id: current.terminateId, method: 'Runtime.terminateExecution' }),
+        message: JSON.stringify({ id: termination.id, method: 'Runtime.terminateExecution' }),
       });
     }, BUSY_AFTER_MS);
   });

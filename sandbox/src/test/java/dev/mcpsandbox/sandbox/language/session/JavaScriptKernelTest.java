@@ -167,6 +167,25 @@ class JavaScriptKernelTest {
     }
 
     @Test
+    void interruptWhileABackgroundCallbackIsBusyEndsTheWaitingCallAndSparesTheNextOne() throws Exception {
+        try (AgentOutsideSandbox agent = new AgentOutsideSandbox(root, JAVASCRIPT)) {
+            // A timer left by the first call keeps the worker busy almost all the time, so the interrupt of the
+            // waiting second call cannot be taken by the worker itself: the kernel terminates what runs instead.
+            agent.run(1, JS, "const kept = 'yes';\n"
+                    + "globalThis.spin = setInterval(() => { const t = Date.now(); while (Date.now() - t < 300) {} }, 5);");
+            agent.start(2, JS, "console.log('waiting');\nawait new Promise(() => {});\n", "");
+            agent.awaitPrinted("waiting");
+            agent.interrupt(2);
+            AgentOutsideSandbox.End interrupted = agent.awaitEnd(2);
+            assertThat(interrupted.code()).isEqualTo(130);
+            assertThat(interrupted.kernel()).isEqualTo("kept");
+            AgentOutsideSandbox.End next = agent.run(3, JS, "clearInterval(spin);\nkept");
+            assertThat(next.code()).as(next.stderr()).isZero();
+            assertThat(next.result()).contains("\"yes\"");
+        }
+    }
+
+    @Test
     void anUnhandledRejectionOrALateThrowFailsTheCallButNeverTheKernel() throws Exception {
         try (AgentOutsideSandbox agent = new AgentOutsideSandbox(root, JAVASCRIPT)) {
             AgentOutsideSandbox.End rejected = agent.run(1, JS, "const kept = 1;\nPromise.reject(new Error('nobody'));\n"
