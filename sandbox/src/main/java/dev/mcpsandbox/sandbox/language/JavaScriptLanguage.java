@@ -77,24 +77,39 @@ final class JavaScriptLanguage implements Language {
         return memoryMb + 2048;
     }
 
+    /**
+     * One worker thread per session holds the state: top-level bindings persist, a later call may declare a
+     * {@code let} or {@code const} again, top-level {@code await} and the preload's globals work, and the completion
+     * value is the call's result; SIGINT stops even a busy loop and keeps the state (see the kernel's header).
+     * TypeScript's compiled code runs in the same kernel (same key), so the two share the session's JavaScript.
+     */
+    @Override
+    public Optional<SessionKernel> sessionKernel(String binary, String entryFile, RunOptions options) {
+        return Optional.of(kernel(binary, "/workspace/" + entryFile, options));
+    }
+
+    static SessionKernel kernel(String node, String file, RunOptions options) {
+        long heap = Math.max(16, options.memoryMb() * 3 / 4);
+        return new SessionKernel("javascript", List.of(node, "--max-old-space-size=" + heap, "/opt/mcp-sandbox/" + KERNEL),
+                file);
+    }
+
+    /** Under the guest directory; the kernel loads the globals a single-use run gets from the preload. */
+    static final String KERNEL = SessionKernel.GUEST_DIR + "js_kernel.mjs";
+    static final String GLOBALS = "js/globals.mjs";
+
+    /** The preload, the globals and the kernel: what a run of JavaScript or TypeScript needs in the sandbox. */
+    static Map<String, String> runtimeFiles() {
+        return Map.of(PRELOAD, PRELOAD_SOURCE, GLOBALS, GLOBALS_SOURCE, KERNEL, BundledScripts.text(KERNEL));
+    }
+
     @Override
     public Map<String, String> guestFiles() {
-        return Map.of(PRELOAD, PRELOAD_SOURCE);
+        return runtimeFiles();
     }
 
     // `tools` loads the bridge client on first use, so programs that never call a tool pay nothing.
-    static final String PRELOAD_SOURCE = """
-                import { readSync } from 'node:fs';
-                import { createRequire } from 'node:module';
-                // Pre-started: wait here, before the entry file is even loaded, for the go line (its rlimits were
-                // applied by the launcher when the sandbox was created). Whatever follows on stdin is the program's.
-                {
-                  const one = Buffer.alloc(1);
-                  for (;;) {
-                    if (readSync(0, one, 0, 1, null) === 0) process.exit(125);
-                    if (one[0] === 10) break;
-                  }
-                }
+    private static final String GLOBALS_BODY = """
                 globalThis.require = createRequire('/workspace/');
                 let client;
                 const load = () => (client ??= import('/opt/mcp-sandbox/js/tools.mjs').then((m) => {
@@ -115,6 +130,23 @@ final class JavaScriptLanguage implements Language {
                   },
                 });
                 """;
+
+    /** What the preload gives a program besides waiting for the go line; a session's kernel imports it. */
+    static final String GLOBALS_SOURCE = "import { createRequire } from 'node:module';\n" + GLOBALS_BODY;
+
+    static final String PRELOAD_SOURCE = """
+                import { readSync } from 'node:fs';
+                import { createRequire } from 'node:module';
+                // Pre-started: wait here, before the entry file is even loaded, for the go line (its rlimits were
+                // applied by the launcher when the sandbox was created). Whatever follows on stdin is the program's.
+                {
+                  const one = Buffer.alloc(1);
+                  for (;;) {
+                    if (readSync(0, one, 0, 1, null) === 0) process.exit(125);
+                    if (one[0] === 10) break;
+                  }
+                }
+                """ + GLOBALS_BODY;
 
     /**
      * Node reports an uncaught exception as a block: {@code location:line}, the source line, a caret,

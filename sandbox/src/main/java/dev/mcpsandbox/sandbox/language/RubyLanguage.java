@@ -4,6 +4,7 @@ import dev.mcpsandbox.sandbox.backend.GoLine;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -97,6 +98,22 @@ final class RubyLanguage implements Language {
     @Override
     public List<String> runCommand(String binary, String entryFile, RunOptions options) {
         return List.of(binary, "-e", BOOTSTRAP, entryFile);
+    }
+
+    /**
+     * One top-level binding for the session: locals, methods and requires persist; the code's value is the
+     * result; errors, {@code exit} and SIGINT end the call and keep the state (see the kernel's header).
+     */
+    @Override
+    public Optional<SessionKernel> sessionKernel(String binary, String entryFile, RunOptions options) {
+        return Optional.of(new SessionKernel(id(), List.of(binary, "/opt/mcp-sandbox/" + KERNEL), "/workspace/" + entryFile));
+    }
+
+    private static final String KERNEL = SessionKernel.GUEST_DIR + "ruby_kernel.rb";
+
+    @Override
+    public Map<String, String> guestFiles() {
+        return Map.of(KERNEL, BundledScripts.text(KERNEL));
     }
 
     @Override

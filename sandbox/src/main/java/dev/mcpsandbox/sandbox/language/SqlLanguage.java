@@ -7,7 +7,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * SQL on an in-memory SQLite database, through the sqlite3 module of the system's Python (so the version
+ * SQL on an in-memory SQLite database (in a session: one database file kept in the work directory), through the sqlite3 module of the system's Python (so the version
  * reported is the SQLite library's). A runner script installed as a guest file splits the script into
  * statements, loads the input files {@code *.csv} and stdin as tables, prints each result as a text table
  * and hands the rows back as the execution's {@code result}; see {@code sql/sqlrun.py} for the rules.
@@ -53,9 +53,21 @@ final class SqlLanguage implements Language {
         return output.strip();
     }
 
+    /**
+     * A session's SQLite database; other languages in the session can open it too. The runner records beside it
+     * which input files it loaded (see the runner's header: a changed {@code *.csv} replaces its table).
+     */
+    static final String SESSION_DATABASE = "/workspace/session.sqlite";
+
+    /**
+     * In a session (no kernel: a process per call), the script runs against {@link #SESSION_DATABASE}, so its
+     * tables and rows outlive the call; otherwise against a database in memory.
+     */
     @Override
     public List<String> runCommand(String binary, String entryFile, RunOptions options) {
-        return List.of(binary, "-E", "-s", "-B", "/opt/mcp-sandbox/" + RUNNER, entryFile);
+        return options.session()
+                ? List.of(binary, "-E", "-s", "-B", "/opt/mcp-sandbox/" + RUNNER, "--database", SESSION_DATABASE, entryFile)
+                : List.of(binary, "-E", "-s", "-B", "/opt/mcp-sandbox/" + RUNNER, entryFile);
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -152,6 +153,16 @@ final class TypeScriptLanguage implements Language {
                 "--import", "/opt/mcp-sandbox/" + JavaScriptLanguage.PRELOAD, compiledFile(entryFile));
     }
 
+    /**
+     * The compiled file runs in the session's JavaScript kernel (the key is JavaScript's), so TypeScript and
+     * JavaScript calls share one state; the kernel maps stack traces through the compiler's source map.
+     */
+    @Override
+    public Optional<SessionKernel> sessionKernel(String binary, String entryFile, RunOptions options) {
+        return Optional.of(JavaScriptLanguage.kernel(node().orElse("/usr/bin/node"), "/workspace/" + compiledFile(entryFile),
+                options));
+    }
+
     /** Node.js waits for the go line in the preload, as for JavaScript. */
     @Override
     public GoLine goLine() {
@@ -165,7 +176,8 @@ final class TypeScriptLanguage implements Language {
 
     @Override
     public Map<String, String> guestFiles() {
-        return Map.of(JavaScriptLanguage.PRELOAD, JavaScriptLanguage.PRELOAD_SOURCE, TOOLS_DECLARATION, """
+        Map<String, String> files = new HashMap<>(JavaScriptLanguage.runtimeFiles());
+        files.put(TOOLS_DECLARATION, """
                 // Code mode (see /opt/mcp-sandbox/js/tools.mjs): defined by the preload, typed loosely on purpose,
                 // since the tools a run may call are known only at run time.
                 //   await tools.everything.echo({ message: 'hi' }); await tools.call('everything.echo', {...});
@@ -181,6 +193,7 @@ final class TypeScriptLanguage implements Language {
                     data: Record<string, any>; detail: string };
                 };
                 """);
+        return Map.copyOf(files);
     }
 
     /** Node's report, whose stack the source map has already pointed at the .mts lines. */

@@ -43,6 +43,8 @@ import sys
 CHUNK = 65536
 STATE = "/tmp/.mcp-session"
 HEAD_BYTES = 4096
+# The work directory; only tests that run this agent outside a sandbox set the variable.
+WORKSPACE = os.environ.get("MCP_SESSION_WORKSPACE", "/workspace")
 MAX_DEPTH = 8
 MAX_WALK = 10000
 
@@ -71,7 +73,7 @@ def inside_workspace(path):
     parts = [p for p in path.split("/") if p not in ("", ".")]
     if not parts or ".." in parts:
         raise ValueError("not a path inside the workspace: %r" % (path,))
-    return "/workspace/" + "/".join(parts)
+    return WORKSPACE + "/" + "/".join(parts)
 
 
 class Child:
@@ -167,7 +169,7 @@ class Agent:
     def command(self, c):
         op = c.get("op")
         if op == "run":
-            self.snapshots = {"out": snapshot("/workspace/out")}
+            self.snapshots = {"out": snapshot(WORKSPACE + "/out")}
             if c["mode"] == "kernel":
                 self.run_in_kernel(c)
             else:

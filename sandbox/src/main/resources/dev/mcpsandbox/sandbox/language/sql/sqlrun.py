@@ -1,7 +1,14 @@
 """Runs a SQL script against an in-memory SQLite database (installed at /opt/mcp-sandbox/sql/sqlrun.py).
 
-    sqlrun.py SCRIPT            run it: load the inputs, then each statement in order
-    sqlrun.py --check SCRIPT    only look for syntax errors; prints a JSON list of problems
+    sqlrun.py SCRIPT                  run it: load the inputs, then each statement in order
+    sqlrun.py --database FILE SCRIPT  the same against the database FILE, kept between runs (a session's)
+    sqlrun.py --check SCRIPT          only look for syntax errors; prints a JSON list of problems
+
+With --database (a session's calls), the database outlives the run: each statement commits as it runs, so when
+one fails, what ran before it stays. An input ``sales.csv`` is loaded into ``sales`` when that table is missing or
+the file changed (size or modification time) since the run that last loaded it, replacing the table; otherwise the
+table is kept as the earlier calls left it. What was loaded when is recorded beside the database in
+``.FILE.inputs.json``. The ``stdin`` table is replaced when a run has stdin and left alone when it has none.
 
 Before the script runs:
 - every input file ``*.csv`` at the top of the work directory becomes a table named after the file
@@ -182,19 +189,65 @@ def load_csv(db, path, table):
                    ([convert(v, k) for v, k in zip(row, kinds)] for row in body))
 
 
-def load_inputs(db, workdir, stdin_text):
+def load_inputs(db, workdir, stdin_text, database=None):
+    loaded = loaded_inputs(database)
     for name in sorted(os.listdir(workdir)):
         path = os.path.join(workdir, name)
         if name.lower().endswith(".csv") and len(name) > 4 and os.path.isfile(path):
+            table = name[:-4]
+            st = os.stat(path)
+            version = [st.st_size, st.st_mtime_ns]
+            if database is not None and loaded.get(name) == version and has_table(db, table):
+                continue  # loaded by an earlier call and unchanged since: the table as the calls left it
             try:
-                load_csv(db, path, name[:-4])
+                db.execute("BEGIN")
+                if database is not None:
+                    db.execute("DROP TABLE IF EXISTS %s" % quote(table))
+                load_csv(db, path, table)
+                db.execute("COMMIT")
             except UnicodeDecodeError as e:
                 raise ScriptError(None, "CsvError", "%s is not UTF-8 text (%s)" % (name, e.reason))
             except (csv.Error, sqlite3.Error) as e:
                 raise ScriptError(None, "CsvError", "%s: %s" % (name, e))
+            finally:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+            loaded[name] = version
+            if database is not None:
+                record_inputs(database, loaded)
     if stdin_text:
+        if database is not None:
+            db.execute("DROP TABLE IF EXISTS stdin")
         db.execute("CREATE TABLE stdin (line TEXT)")
         db.executemany("INSERT INTO stdin VALUES (?)", ((l,) for l in stdin_text.splitlines()))
+
+
+def inputs_record(database):
+    return os.path.join(os.path.dirname(database), "." + os.path.basename(database) + ".inputs.json")
+
+
+def loaded_inputs(database):
+    """{csv file name: [size, mtime_ns]} as of the runs that loaded them into DATABASE."""
+    if database is None:
+        return {}
+    try:
+        with open(inputs_record(database), encoding="utf-8") as f:
+            record = json.load(f)
+        return record if isinstance(record, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def record_inputs(database, loaded):
+    path = inputs_record(database)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(loaded, f)
+    os.replace(path + ".tmp", path)
+
+
+def has_table(db, table):
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
+                      (table,)).fetchone() is not None
 
 
 def shown(value):
@@ -253,7 +306,7 @@ def hand_back(results):
         sys.stderr.write("note: the rows could not be handed back as the result: %s\n" % e)
 
 
-def run(path):
+def run(path, database=None):
     with open(path, encoding="utf-8") as f:
         script = f.read()
     name = os.path.basename(path)
@@ -263,8 +316,8 @@ def run(path):
         line, kind, message = problems[0]
         raise ScriptError(line, kind, message)
     stdin_text = "" if sys.stdin is None else sys.stdin.read()
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    load_inputs(db, os.path.dirname(os.path.abspath(path)), stdin_text)
+    db = sqlite3.connect(database or ":memory:", isolation_level=None)
+    load_inputs(db, os.path.dirname(os.path.abspath(path)), stdin_text, database)
     results = []
     budget = RESULT_BUDGET
     first = True
@@ -309,8 +362,11 @@ def main(argv):
         problems = syntax_problems(statements(script))
         print(json.dumps([{"line": l, "column": None, "message": "%s: %s" % (k, m)} for l, k, m in problems]))
         return 0
+    database = None
+    if argv[:1] == ["--database"] and len(argv) == 3:
+        database = argv[1]
     try:
-        run(path)
+        run(path, database)
     except ScriptError as e:
         sys.stdout.flush()
         where = "%s:%d: " % (os.path.basename(path), e.line) if e.line else "%s: " % os.path.basename(path)
