@@ -89,6 +89,41 @@ class SessionsIT {
     }
 
     @Test
+    void javaScriptKeepsItsBindings_typeScriptSharesThem_andAwaitWorks() {
+        try {
+            run("js-state", "javascript", "const rows = [1, 2, 3];\nlet factor = await Promise.resolve(10);");
+            Map<String, Object> js = run("js-state", "javascript", "rows.map(r => r * factor)");
+            assertThat(js.get("result")).isEqualTo(List.of(10, 20, 30));
+            Map<String, Object> ts = run("js-state", "typescript",
+                    "declare const rows: number[];\nconst doubled: number[] = rows.map(r => r * 2);\n"
+                            + "console.log(doubled.join(','));");
+            assertThat(ts.get("stdout")).as("%s", ts).isEqualTo("2,4,6\n");
+        } finally {
+            end("js-state");
+        }
+    }
+
+    @Test
+    void rubyKeepsItsLocalsAndMethods() {
+        try {
+            run("rb-state", "ruby", "def twice(x) = x * 2\ncount = 21");
+            assertThat(run("rb-state", "ruby", "twice(count)").get("result")).isEqualTo(42);
+        } finally {
+            end("rb-state");
+        }
+    }
+
+    @Test
+    void sqlKeepsItsDatabaseBetweenCalls() {
+        try {
+            run("sql-state", "sql", "CREATE TABLE t(x INTEGER);\nINSERT INTO t VALUES (40), (2);");
+            assertThat(run("sql-state", "sql", "SELECT sum(x) FROM t;").get("stdout")).isEqualTo("42\n");
+        } finally {
+            end("sql-state");
+        }
+    }
+
+    @Test
     void everyLanguageOfASessionSharesItsWorkspace() {
         try {
             run("shared", "python", "open('numbers.csv', 'w').write('a,b\\n1,2\\n')");

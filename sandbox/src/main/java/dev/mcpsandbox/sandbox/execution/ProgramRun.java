@@ -79,14 +79,14 @@ final class ProgramRun {
                 return cancelledBeforeRunning(id, request, compiled);
             }
         }
-        List<String> command = language.language().runCommand(language.binary(), entry,
-                new RunOptions(request.limits().memoryMb(), request.imageFormat()));
+        RunOptions single = new RunOptions(request.limits().memoryMb(), request.imageFormat());
+        RunOptions options = turn.isPresent() ? single.inSession() : single;
+        List<String> command = language.language().runCommand(language.binary(), entry, options);
         SandboxSpec spec = SandboxRun.spec(id, language, command, language.language().goLine(), request.limits());
         SandboxRun.BridgeOpener bridge = socket -> Optional.of(machinery.tools().openBridge(id, socket,
                 request.limits(), context.confirmer()));
         Sandbox sandbox;
         if (turn.isPresent()) {
-            RunOptions options = new RunOptions(request.limits().memoryMb(), request.imageFormat());
             sandbox = turn.get().call(language.language().sessionKernel(language.binary(), entry, options),
                     Launcher.command(command, spec.goLine(), Launcher.creationLimits(spec)));
         } else {
