@@ -6,7 +6,7 @@ import java.util.Map;
 public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConfig tools, LimitsConfig limits,
                            BackendKind backend, PoolConfig pool, Map<String, LanguageConfig> languages,
                            ExecutionConfig execution, OutputConfig output, AuditConfig audit,
-                           DockerConfig docker) {
+                           DockerConfig docker, NetworkConfig network, PackagesConfig packages) {
     public ServerConfig {
         // Configuration order is kept: start-up logs and discovery list servers as the operator wrote them.
         mcpServers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(mcpServers));
@@ -16,7 +16,15 @@ public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConf
     public static ServerConfig defaults() {
         return new ServerConfig(Map.of(), ToolRulesConfig.NOTHING_ALLOWED, LimitsConfig.DEFAULTS, BackendKind.BUBBLEWRAP,
                 PoolConfig.DEFAULTS, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS, AuditConfig.NONE,
-                DockerConfig.DEFAULTS);
+                DockerConfig.DEFAULTS, NetworkConfig.NONE, PackagesConfig.NONE);
+    }
+
+    /** A configuration without network and packages (as before they existed). */
+    public ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConfig tools, LimitsConfig limits,
+                        BackendKind backend, PoolConfig pool, Map<String, LanguageConfig> languages,
+                        ExecutionConfig execution, OutputConfig output, AuditConfig audit, DockerConfig docker) {
+        this(mcpServers, tools, limits, backend, pool, languages, execution, output, audit, docker, NetworkConfig.NONE,
+                PackagesConfig.NONE);
     }
 
     public LanguageConfig language(String id) {
