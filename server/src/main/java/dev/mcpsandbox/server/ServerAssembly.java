@@ -104,7 +104,7 @@ public final class ServerAssembly implements AutoCloseable {
         List<SyncToolSpecification> tools = List.of(
                 new ExecuteCodeTool(runner, inFlight, languages, config.limits(), outputs).specification(),
                 new ValidateCodeTool(runner, languages, toolLayer).specification(),
-                new ListLanguagesTool(languages, config.limits(), backend.name()).specification(),
+                new ListLanguagesTool(languages, config.limits(), backend.name(), runner.network()).specification(),
                 new SearchToolsTool(toolLayer).specification());
         return new ServerAssembly(config, languages, runner, toolLayer, audit, metrics, tools,
                 new ToolStubResources(toolLayer).specifications(), outputs.specifications(), inFlight);

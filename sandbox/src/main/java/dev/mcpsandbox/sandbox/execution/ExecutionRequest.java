@@ -10,12 +10,20 @@ import java.util.Optional;
  *
  * @param requestedLimits limits the client asked for; missing keys take the operator's defaults
  * @param imageFormat     the picture format diagram languages render to ({@code png} or {@code svg}); empty: png
+ * @param network         the caller asks for the network (through the operator's proxy)
  */
 public record ExecutionRequest(String language, String code, Map<String, String> files, Optional<String> stdin,
-                               Map<ResourceLimits.Key, Long> requestedLimits, Optional<String> imageFormat) {
+                               Map<ResourceLimits.Key, Long> requestedLimits, Optional<String> imageFormat,
+                               boolean network) {
     public ExecutionRequest {
         files = Map.copyOf(files);
         requestedLimits = Map.copyOf(requestedLimits);
+    }
+
+    /** A request without the network. */
+    public ExecutionRequest(String language, String code, Map<String, String> files, Optional<String> stdin,
+                            Map<ResourceLimits.Key, Long> requestedLimits, Optional<String> imageFormat) {
+        this(language, code, files, stdin, requestedLimits, imageFormat, false);
     }
 
     public static ExecutionRequest of(String language, String code) {

@@ -27,16 +27,25 @@ final class RequestCheck {
     private final LanguageCatalog languages;
     private final LimitsConfig limits;
     private final ExecutionConfig execution;
+    /** Why a call cannot have the network here; empty when it can. */
+    private final Optional<String> networkUnavailable;
 
-    RequestCheck(LanguageCatalog languages, LimitsConfig limits, ExecutionConfig execution) {
+    RequestCheck(LanguageCatalog languages, LimitsConfig limits, ExecutionConfig execution,
+                 Optional<String> networkUnavailable) {
         this.languages = languages;
         this.limits = limits;
         this.execution = execution;
+        this.networkUnavailable = networkUnavailable;
     }
 
     /** A request that passed every check, with its language resolved and its limits settled. */
     record Admitted(DetectedLanguage language, String code, Map<String, byte[]> files, byte[] stdin,
-                    ResourceLimits limits, String imageFormat) {
+                    ResourceLimits limits, String imageFormat, boolean network) {
+        Admitted(DetectedLanguage language, String code, Map<String, byte[]> files, byte[] stdin,
+                 ResourceLimits limits, String imageFormat) {
+            this(language, code, files, stdin, limits, imageFormat, false);
+        }
+
         String entryFile() {
             return language.entryFile(code);
         }
@@ -76,11 +85,14 @@ final class RequestCheck {
         if (!imageFormat.equals(RunOptions.PNG) && !imageFormat.equals(RunOptions.SVG)) {
             problems.add("imageFormat \"" + printable(request.imageFormat().orElse("")) + "\" is not supported; use \"png\" or \"svg\"");
         }
+        if (request.network()) {
+            networkUnavailable.ifPresent(why -> problems.add("network: true cannot be granted: " + why));
+        }
         if (!problems.isEmpty()) {
             return new Refused(String.join("; ", problems));
         }
         return new Accepted(new Admitted(language.get(), request.code(), files,
-                request.stdin().orElse("").getBytes(StandardCharsets.UTF_8), effective, imageFormat));
+                request.stdin().orElse("").getBytes(StandardCharsets.UTF_8), effective, imageFormat, request.network()));
     }
 
     private static void checkText(String what, String text, List<String> problems) {

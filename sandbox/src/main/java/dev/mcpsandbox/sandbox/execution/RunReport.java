@@ -4,6 +4,7 @@ import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.language.CodeError;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
+import dev.mcpsandbox.sandbox.network.NetworkRecord;
 import dev.mcpsandbox.sandbox.output.Harvest;
 import dev.mcpsandbox.tools.bridge.ToolCallRecord;
 
@@ -19,14 +20,31 @@ import java.util.Optional;
  * @param toolCalls  every call the code made through the bridge, allowed or refused
  * @param compile    how a compiled language's program was obtained; empty for languages that run their source
  * @param files      what the code left under {@code out/}
+ * @param network    every connection the code asked the network proxy for, allowed or refused
  */
 public record RunReport(String executionId, String language, CapturedOutput stdout, CapturedOutput stderr,
                         Duration duration, Optional<CodeError> error, List<String> redactions,
                         ResourceLimits limits, Optional<JsonNode> result, List<ToolCallRecord> toolCalls,
-                        Optional<CompileReport> compile, Harvest.Result files) {
+                        Optional<CompileReport> compile, Harvest.Result files, List<NetworkRecord> network) {
     public RunReport {
         redactions = List.copyOf(redactions);
         toolCalls = List.copyOf(toolCalls);
+        network = List.copyOf(network);
+    }
+
+    /** A report of a run without network connections. */
+    public RunReport(String executionId, String language, CapturedOutput stdout, CapturedOutput stderr,
+                     Duration duration, Optional<CodeError> error, List<String> redactions,
+                     ResourceLimits limits, Optional<JsonNode> result, List<ToolCallRecord> toolCalls,
+                     Optional<CompileReport> compile, Harvest.Result files) {
+        this(executionId, language, stdout, stderr, duration, error, redactions, limits, result, toolCalls, compile,
+                files, List.of());
+    }
+
+    /** This report with the connections of its run. */
+    public RunReport withNetwork(List<NetworkRecord> connections) {
+        return new RunReport(executionId, language, stdout, stderr, duration, error, redactions, limits, result,
+                toolCalls, compile, files, connections);
     }
 
     /** The report of a run cancelled before its code started: nothing ran, nothing was written. */

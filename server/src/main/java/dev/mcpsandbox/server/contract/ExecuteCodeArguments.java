@@ -25,7 +25,9 @@ public record ExecuteCodeArguments(
                 + " {timeoutSeconds.max}.")
         Optional<Long> timeoutSeconds,
         @JsonPropertyDescription("Lower (or, up to the maxima, raise) other limits for this run.")
-        Optional<RequestedLimits> limits) {
+        Optional<RequestedLimits> limits,
+        @JsonPropertyDescription("true: reach the hosts the operator allows (see list_languages), through an audited proxy.")
+        Optional<Boolean> network) {
 
     public ExecuteCodeArguments {
         files = files == null ? Map.of() : Map.copyOf(files);
@@ -33,6 +35,19 @@ public record ExecuteCodeArguments(
         imageFormat = imageFormat == null ? Optional.empty() : imageFormat;
         timeoutSeconds = timeoutSeconds == null ? Optional.empty() : timeoutSeconds;
         limits = limits == null ? Optional.empty() : limits;
+        network = network == null ? Optional.empty() : network;
+    }
+
+    /** Arguments without {@code network}. */
+    public ExecuteCodeArguments(String language, String code, Map<String, String> files, Optional<String> stdin,
+                                Optional<String> imageFormat, Optional<Long> timeoutSeconds,
+                                Optional<RequestedLimits> limits) {
+        this(language, code, files, stdin, imageFormat, timeoutSeconds, limits, Optional.empty());
+    }
+
+    /** True when the call asks for the network. */
+    public boolean wantsNetwork() {
+        return network.orElse(false);
     }
 
     /** The limits a run may ask for besides its time; each name is a {@link ResourceLimits.Key}'s. */

@@ -3,6 +3,7 @@ package dev.mcpsandbox.server.contract;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 
 /** The structured result of {@code list_languages}. */
@@ -10,7 +11,8 @@ public record ListLanguagesResult(
         @JsonPropertyDescription("Runnable now.") List<Language> languages,
         @JsonPropertyDescription("Known but not runnable here, and why.") List<Unavailable> unavailable,
         @JsonPropertyDescription("defaults: what a run gets; maxima: what it may ask for.") Limits limits,
-        String backend) {
+        String backend,
+        @JsonPropertyDescription("Whether execute_code may ask for network: true, and where to.") Network network) {
 
     public ListLanguagesResult {
         languages = List.copyOf(languages);
@@ -28,6 +30,21 @@ public record ListLanguagesResult(
     }
 
     public record Unavailable(String id, String reason) {
+    }
+
+    /**
+     * @param packageInstalls language ids whose package manager (pip --user, npm install) has an index configured
+     */
+    public record Network(boolean available,
+                          @JsonPropertyDescription("Why not, when not available.") Optional<String> reason,
+                          @JsonPropertyDescription("Host patterns the operator allows; ports 80 and 443 unless given.")
+                          List<String> allowed,
+                          @JsonPropertyDescription("Languages whose package manager installs through the network.")
+                          List<String> packageInstalls) {
+        public Network {
+            allowed = List.copyOf(allowed);
+            packageInstalls = List.copyOf(packageInstalls);
+        }
     }
 
     /** Limit values by their names in {@code execute_code}'s arguments and the configuration. */

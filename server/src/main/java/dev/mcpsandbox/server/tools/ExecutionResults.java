@@ -84,7 +84,9 @@ final class ExecutionResults {
                 report.flatMap(RunReport::compile).map(c -> new ExecuteCodeResult.Compile(c.cached(), c.duration().toMillis())),
                 problem(outcome),
                 report.map(RunReport::redactions).orElse(List.of()),
-                report.map(RunReport::executionId).orElse(""));
+                report.map(RunReport::executionId).orElse(""),
+                report.map(r -> r.network().stream().map(c -> new ExecuteCodeResult.Connection(c.host(), c.port(),
+                        c.allowed(), c.bytesOut(), c.bytesIn(), c.reason())).toList()).orElse(List.of()));
     }
 
     /** Why it did not succeed, in the words of {@code error.type}; a plain non-zero exit has the code's own error. */

@@ -4,6 +4,7 @@ import dev.mcpsandbox.config.LimitsConfig;
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
+import dev.mcpsandbox.sandbox.network.NetworkAccess;
 import dev.mcpsandbox.server.contract.ListLanguagesResult;
 import dev.mcpsandbox.server.contract.NoArguments;
 import dev.mcpsandbox.server.contract.ToolContract;
@@ -24,9 +25,11 @@ public final class ListLanguagesTool {
     private final LanguageCatalog languages;
     private final LimitsConfig limits;
     private final String backend;
+    private final NetworkAccess network;
     private final ToolContract<NoArguments, ListLanguagesResult> contract;
 
-    public ListLanguagesTool(LanguageCatalog languages, LimitsConfig limits, String backend) {
+    public ListLanguagesTool(LanguageCatalog languages, LimitsConfig limits, String backend, NetworkAccess network) {
+        this.network = network;
         this.languages = languages;
         this.limits = limits;
         this.backend = backend;
@@ -58,7 +61,9 @@ public final class ListLanguagesTool {
                 languages.available().stream().map(ListLanguagesTool::language).toList(),
                 languages.missing().stream().map(m -> new ListLanguagesResult.Unavailable(m.id(), m.reason())).toList(),
                 new ListLanguagesResult.Limits(values(limits.defaults()), values(limits.maxima())),
-                backend);
+                backend,
+                new ListLanguagesResult.Network(network.unavailable().isEmpty(), network.unavailable(), network.allowed(),
+                        languages.available().stream().map(DetectedLanguage::id).filter(network::installs).toList()));
     }
 
     private static ListLanguagesResult.Language language(DetectedLanguage d) {
@@ -92,6 +97,11 @@ public final class ListLanguagesTool {
                     .append(max.get(k.jsonName()));
             separator = ", ";
         }
+        b.append("\nnetwork: ").append(r.network().available()
+                ? "network: true reaches " + String.join(", ", r.network().allowed())
+                        + (r.network().packageInstalls().isEmpty() ? "" : "; package installs: "
+                        + String.join(", ", r.network().packageInstalls()))
+                : "none (" + r.network().reason().orElse("") + ")");
         return b.toString();
     }
 }
