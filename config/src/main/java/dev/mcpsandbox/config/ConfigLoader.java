@@ -82,6 +82,8 @@ public final class ConfigLoader {
                 Binding.over(file.get("execution"), d.execution()),
                 Binding.over(file.get("output"), d.output()),
                 Binding.over(file.get("audit"), d.audit()),
-                Binding.over(file.get("docker"), d.docker()));
+                Binding.over(file.get("docker"), d.docker()),
+                rules.network(Binding.over(file.get("network"), d.network())),
+                Binding.over(file.get("packages"), d.packages()));
     }
 }

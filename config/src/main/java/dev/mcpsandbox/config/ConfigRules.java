@@ -63,6 +63,28 @@ final class ConfigRules {
         return new LimitsConfig(defaults, maxima);
     }
 
+    /**
+     * Every allow and deny pattern must read as a host: an empty label, {@code *} alone or a URL would either
+     * match nothing the operator meant or everything.
+     */
+    NetworkConfig network(NetworkConfig network) {
+        for (String list : List.of("allow", "deny")) {
+            List<String> patterns = list.equals("allow") ? network.allow() : network.deny();
+            for (int i = 0; i < patterns.size(); i++) {
+                String key = "network." + list + "[" + i + "]";
+                if (reported(key)) {
+                    continue;
+                }
+                try {
+                    HostPattern.parse(patterns.get(i));
+                } catch (IllegalArgumentException e) {
+                    problems.add(new ConfigProblem(key, e.getMessage()));
+                }
+            }
+        }
+        return network;
+    }
+
     /** Whether {@code key} or a key inside it already has a problem. */
     private boolean reported(String key) {
         return problems.stream().map(ConfigProblem::keyPath)

@@ -7,7 +7,7 @@ public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConf
                            BackendKind backend, PoolConfig pool, SessionsConfig sessions,
                            Map<String, LanguageConfig> languages,
                            ExecutionConfig execution, OutputConfig output, AuditConfig audit,
-                           DockerConfig docker) {
+                           DockerConfig docker, NetworkConfig network, PackagesConfig packages) {
     public ServerConfig {
         // Configuration order is kept: start-up logs and discovery list servers as the operator wrote them.
         mcpServers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(mcpServers));
@@ -16,8 +16,16 @@ public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConf
 
     public static ServerConfig defaults() {
         return new ServerConfig(Map.of(), ToolRulesConfig.NOTHING_ALLOWED, LimitsConfig.DEFAULTS, BackendKind.BUBBLEWRAP,
-                PoolConfig.DEFAULTS, SessionsConfig.DEFAULTS, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS, AuditConfig.NONE,
-                DockerConfig.DEFAULTS);
+                PoolConfig.DEFAULTS, SessionsConfig.DEFAULTS, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS,
+                AuditConfig.NONE, DockerConfig.DEFAULTS, NetworkConfig.NONE, PackagesConfig.NONE);
+    }
+
+    /** A configuration with the default sessions, without network and packages (as before they existed). */
+    public ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConfig tools, LimitsConfig limits,
+                        BackendKind backend, PoolConfig pool, Map<String, LanguageConfig> languages,
+                        ExecutionConfig execution, OutputConfig output, AuditConfig audit, DockerConfig docker) {
+        this(mcpServers, tools, limits, backend, pool, SessionsConfig.DEFAULTS, languages, execution, output, audit,
+                docker, NetworkConfig.NONE, PackagesConfig.NONE);
     }
 
     public LanguageConfig language(String id) {

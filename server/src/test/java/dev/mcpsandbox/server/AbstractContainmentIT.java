@@ -66,6 +66,11 @@ abstract class AbstractContainmentIT {
         server = SandboxServer.start(configJson(), Map.of("MCP_SANDBOX_CANARY", CANARY));
     }
 
+    /** Arguments every probe's execute_code call carries besides language, code and time (e.g. network: true). */
+    protected Map<String, Object> probeArguments() {
+        return Map.of();
+    }
+
     /** The server of this class. */
     protected SandboxServer server() {
         return server;
@@ -607,6 +612,7 @@ abstract class AbstractContainmentIT {
         args.put("code", code);
         args.put("timeoutSeconds", timeoutSeconds);
         session.ifPresent(name -> args.put("session", name));
+        args.putAll(probeArguments());
         Map<String, Object> r = server.execute(args);
         assertThat(r).as("structured result").isNotNull();
         assertThat(r.get("limitHit")).as("limit hit by a containment probe; stdout: %s stderr: %s", r.get("stdout"),

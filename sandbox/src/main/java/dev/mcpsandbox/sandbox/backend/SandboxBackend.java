@@ -32,6 +32,14 @@ public interface SandboxBackend extends AutoCloseable {
         return false;
     }
 
+    /**
+     * True when this backend honours {@link SandboxSpec#network()}: TCP sockets allowed on the sandbox's own
+     * loopback for the network relay, and nothing else of the network opened.
+     */
+    default boolean supportsNetworkRelay() {
+        return false;
+    }
+
     /** Places a file every sandbox sees read-only under /opt/mcp-sandbox (guest libraries, preloads). */
     void installGuestFile(String relativePath, String content, boolean executable) throws SandboxException;
 

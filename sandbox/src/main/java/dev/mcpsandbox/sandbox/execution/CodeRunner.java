@@ -8,6 +8,8 @@ import dev.mcpsandbox.sandbox.build.BuildCache;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 import dev.mcpsandbox.sandbox.language.RunOptions;
+import dev.mcpsandbox.sandbox.network.EgressPolicy;
+import dev.mcpsandbox.sandbox.network.NetworkAccess;
 import dev.mcpsandbox.sandbox.output.Harvest;
 import dev.mcpsandbox.sandbox.output.SecretRedactor;
 import dev.mcpsandbox.config.SessionsConfig;
@@ -60,15 +62,17 @@ public final class CodeRunner implements AutoCloseable {
     /** Sessions, or why this server has none. */
     private final Optional<SessionRegistry> sessions;
     private final String noSessions;
+    private final NetworkAccess network;
     private volatile Optional<String> stopReason = Optional.empty();
 
     private CodeRunner(SandboxBackend backend, ToolLayer tools, LanguageCatalog languages, ServerConfig config,
-                       Clock clock, boolean perUidProcessLimit, BuildCache buildCache) {
+                       Clock clock, boolean perUidProcessLimit, BuildCache buildCache, NetworkAccess network) {
         this.backend = backend;
+        this.network = network;
         this.warmPool = new WarmPool(backend, clock);
         this.languages = languages;
         this.config = config;
-        this.requestCheck = new RequestCheck(languages, config.limits(), config.execution());
+        this.requestCheck = new RequestCheck(languages, config.limits(), config.execution(), network.unavailable());
         this.admission = new Admission(config.execution().maxConcurrent(), config.execution().queueSize());
         this.clock = clock;
         this.io = Executors.newCachedThreadPool(r -> {
@@ -84,7 +88,7 @@ public final class CodeRunner implements AutoCloseable {
         Sandboxes sandboxes = new Sandboxes(backend, io, perUidProcessLimit);
         this.programRun = new ProgramRun(new ProgramRun.Machinery(sandboxes, warmPool, tools,
                 new Compilation(sandboxes, buildCache), outputFiles, redactor, config.limits().maxima(),
-                config.execution().compileTimeoutSeconds()));
+                config.execution().compileTimeoutSeconds(), network));
         this.validation = new CodeValidation(sandboxes, config.limits().maxima());
         Optional<DetectedLanguage> python = languages.find("python");
         SessionsConfig settings = config.sessions();
@@ -98,7 +102,7 @@ public final class CodeRunner implements AutoCloseable {
         } else {
             Duration maxAge = Duration.ofMinutes(settings.maxAgeMinutes());
             this.sessions = Optional.of(SessionRegistry.start(backend,
-                    new SessionPlan(python.get(), languages.available(), maxAge, perUidProcessLimit),
+                    new SessionPlan(python.get(), languages.available(), maxAge, perUidProcessLimit, network),
                     new SessionRegistry.Settings(Duration.ofMinutes(settings.idleMinutes()), maxAge,
                             settings.perClient(), settings.total() > 0 ? settings.total()
                             : sessionsMemoryHolds(config.limits().defaults().memoryMb()), settings.queue()),
@@ -134,7 +138,9 @@ public final class CodeRunner implements AutoCloseable {
         } catch (IOException e) {
             throw new SandboxException("cannot create the build cache directory: " + e.getMessage(), e);
         }
-        CodeRunner runner = new CodeRunner(backend, tools, languages, config, clock, perUidProcessLimit, buildCache);
+        NetworkAccess network = NetworkAccess.prepare(config, backend, EgressPolicy.Resolver.SYSTEM);
+        CodeRunner runner = new CodeRunner(backend, tools, languages, config, clock, perUidProcessLimit, buildCache,
+                network);
         runner.startWarmPools();
         return runner;
     }
@@ -203,7 +209,7 @@ public final class CodeRunner implements AutoCloseable {
             throw new SessionRefused(noSessions);
         }
         return sessions.get().acquire(context.caller(), admitted.session().orElseThrow(), admitted.limits(),
-                request.requestedLimits(), context.cancellation()::requested);
+                request.requestedLimits(), admitted.network(), context.cancellation()::requested);
     }
 
     private ExecutionOutcome admitAndRun(String id, RequestCheck.Admitted admitted, CallContext context,
@@ -313,6 +319,11 @@ public final class CodeRunner implements AutoCloseable {
 
     private String nextId() {
         return "x" + ProcessHandle.current().pid() + "-" + sequence.incrementAndGet();
+    }
+
+    /** Whether calls may ask for the network here, and where packages install from. */
+    public NetworkAccess network() {
+        return network;
     }
 
     /** Executions waiting for a slot right now. */

@@ -38,6 +38,8 @@ public final class ExecutionAudit implements ExecutionListener {
         int toolCalls = e.outcome().report().map(r -> r.toolCalls().size()).orElse(0);
         audit.record(new AuditEvent.ExecutionFinished(e.at(), e.executionId(), e.request().language(), sha256(code),
                 code.length, limitValues, kind, detail, e.took().toMillis(), toolCalls));
+        e.outcome().report().ifPresent(r -> r.network().forEach(c -> audit.record(new AuditEvent.NetworkConnection(
+                e.at(), e.executionId(), c.host(), c.port(), c.allowed(), c.bytesOut(), c.bytesIn(), c.reason()))));
         log.info("{} {} {} {} in {} ms", e.executionId(), e.request().language(), kind,
                 detail.length() > LOGGED_DETAIL ? detail.substring(0, LOGGED_DETAIL) : detail, e.took().toMillis());
     }

@@ -11,6 +11,8 @@ import dev.mcpsandbox.sandbox.language.DetectedLanguage;
 import dev.mcpsandbox.sandbox.language.RunOptions;
 import dev.mcpsandbox.sandbox.language.SyntaxProblem;
 import dev.mcpsandbox.sandbox.limits.LimitKind;
+import dev.mcpsandbox.sandbox.network.EgressSession;
+import dev.mcpsandbox.sandbox.network.NetworkAccess;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
 import dev.mcpsandbox.sandbox.output.Harvest;
 import dev.mcpsandbox.sandbox.output.ProducedFile;
@@ -36,7 +38,7 @@ final class ProgramRun {
     /** What every run shares: the machinery, and the operator's settings that shape a run. */
     record Machinery(Sandboxes sandboxes, WarmPool warmPool, ToolLayer tools, Compilation compilation,
                      Harvest outputFiles, Optional<SecretRedactor> redactor, ResourceLimits maxima,
-                     int compileTimeoutSeconds) {
+                     int compileTimeoutSeconds, NetworkAccess network) {
     }
 
     private final Machinery machinery;
@@ -82,25 +84,39 @@ final class ProgramRun {
         RunOptions single = new RunOptions(request.limits().memoryMb(), request.imageFormat());
         RunOptions options = turn.isPresent() ? single.inSession() : single;
         List<String> command = language.language().runCommand(language.binary(), entry, options);
-        SandboxSpec spec = SandboxRun.spec(id, language, command, language.language().goLine(), request.limits());
+        SandboxSpec plain = SandboxRun.spec(id, language, command, language.language().goLine(), request.limits());
+        SandboxSpec spec = request.network() ? machinery.network().grant(plain) : plain;
         SandboxRun.BridgeOpener bridge = socket -> Optional.of(machinery.tools().openBridge(id, socket,
                 request.limits(), context.confirmer()));
         Sandbox sandbox;
         if (turn.isPresent()) {
+            // The session's sandbox already runs the relay when it was opened with the network.
             sandbox = turn.get().call(language.language().sessionKernel(language.binary(), entry, options),
-                    Launcher.command(command, spec.goLine(), Launcher.creationLimits(spec)));
+                    Launcher.command(command, plain.goLine(), Launcher.creationLimits(plain)));
         } else {
             Optional<Sandbox> warm = machinery.warmPool().take(language.id(), spec);
             sandbox = warm.isPresent() ? warm.get() : machinery.sandboxes().backend().create(spec);
             log.debug("{}: {} sandbox", id, warm.isPresent() ? "pre-started" : "new");
         }
-        SandboxRun.Raw raw = machinery.sandboxes().run(sandbox, spec, new SandboxRun.Inputs(entry, request.code(),
-                request.files(), program, request.stdin()), machinery.outputFiles(), bridge, context);
-        return outcome(id, request, raw, compiled);
+        Optional<EgressSession> egress = Optional.empty();
+        SandboxRun.Raw raw;
+        try {
+            if (request.network()) {
+                egress = Optional.of(machinery.network().open(id, sandbox.bridgeDir()));
+            }
+            raw = machinery.sandboxes().run(sandbox, spec, new SandboxRun.Inputs(entry, request.code(),
+                    request.files(), program, request.stdin()), machinery.outputFiles(), bridge, context);
+        } catch (java.io.IOException e) {
+            sandbox.close();
+            throw new SandboxException("cannot open the network proxy: " + e.getMessage(), e);
+        } finally {
+            egress.ifPresent(EgressSession::close);
+        }
+        return outcome(id, request, raw, compiled, egress);
     }
 
     private ExecutionOutcome outcome(String id, RequestCheck.Admitted request, SandboxRun.Raw raw,
-                                     Optional<RunReport.CompileReport> compiled) {
+                                     Optional<RunReport.CompileReport> compiled, Optional<EgressSession> egress) {
         DetectedLanguage language = request.language();
         OutputRedaction redaction = new OutputRedaction(machinery.redactor());
         CapturedOutput stdout = redaction.apply(raw.stdout());
@@ -109,8 +125,11 @@ final class ProgramRun {
         Optional<CodeError> error = raw.exitCode().filter(c -> c != 0).isPresent() || raw.stoppedFor().isPresent()
                 ? language.language().runtimeError(stderr.text(), "/workspace/" + request.entryFile()) : Optional.empty();
         RunReport report = new RunReport(id, language.id(), stdout, stderr, raw.duration(), error, redaction.kinds(),
-                request.limits(), raw.result(), raw.toolCalls(), compiled, files);
-        return ending(raw, report, LimitClassifier.of(raw, language, stderr.text(), error));
+                request.limits(), raw.result(), raw.toolCalls(), compiled, files)
+                .withNetwork(egress.map(EgressSession::connections).orElse(List.of()));
+        Optional<LimitKind> limit = LimitClassifier.of(raw, language, stderr.text(), error)
+                .or(() -> egress.filter(EgressSession::capHit).map(e -> LimitKind.NETWORK));
+        return ending(raw, report, limit);
     }
 
     /**
@@ -121,10 +140,7 @@ final class ProgramRun {
         SessionReport session = turn.report();
         Optional<JsonNode> value = turn.kernelResult().flatMap(ProgramRun::json);
         java.util.function.UnaryOperator<RunReport> withSession = r -> {
-            RunReport report = r.result().isEmpty() && value.isPresent()
-                    ? new RunReport(r.executionId(), r.language(), r.stdout(), r.stderr(), r.duration(), r.error(),
-                            r.redactions(), r.limits(), value, r.toolCalls(), r.compile(), r.files())
-                    : r;
+            RunReport report = r.result().isEmpty() && value.isPresent() ? r.withResult(value) : r;
             return report.inSession(session);
         };
         if (outcome instanceof ExecutionOutcome.Finished f) {

@@ -27,16 +27,25 @@ final class RequestCheck {
     private final LanguageCatalog languages;
     private final LimitsConfig limits;
     private final ExecutionConfig execution;
+    /** Why a call cannot have the network here; empty when it can. */
+    private final Optional<String> networkUnavailable;
 
-    RequestCheck(LanguageCatalog languages, LimitsConfig limits, ExecutionConfig execution) {
+    RequestCheck(LanguageCatalog languages, LimitsConfig limits, ExecutionConfig execution,
+                 Optional<String> networkUnavailable) {
         this.languages = languages;
         this.limits = limits;
         this.execution = execution;
+        this.networkUnavailable = networkUnavailable;
     }
 
     /** A request that passed every check, with its language resolved and its limits settled. */
     record Admitted(DetectedLanguage language, String code, Map<String, byte[]> files, byte[] stdin,
-                    ResourceLimits limits, String imageFormat, Optional<String> session) {
+                    ResourceLimits limits, String imageFormat, boolean network, Optional<String> session) {
+        Admitted(DetectedLanguage language, String code, Map<String, byte[]> files, byte[] stdin,
+                 ResourceLimits limits, String imageFormat) {
+            this(language, code, files, stdin, limits, imageFormat, false, Optional.empty());
+        }
+
         String entryFile() {
             return language.entryFile(code);
         }
@@ -45,7 +54,7 @@ final class RequestCheck {
         Admitted withCaps(ResourceLimits caps) {
             ResourceLimits capped = limits.with(ResourceLimits.Key.MEMORY_MB, caps.memoryMb())
                     .with(ResourceLimits.Key.PROCESSES, caps.processes()).with(ResourceLimits.Key.DISK_MB, caps.diskMb());
-            return new Admitted(language, code, files, stdin, capped, imageFormat, session);
+            return new Admitted(language, code, files, stdin, capped, imageFormat, network, session);
         }
     }
 
@@ -84,11 +93,14 @@ final class RequestCheck {
             problems.add("imageFormat \"" + printable(request.imageFormat().orElse("")) + "\" is not supported; use \"png\" or \"svg\"");
         }
         request.session().ifPresent(name -> badSessionName(name).ifPresent(problems::add));
+        if (request.network()) {
+            networkUnavailable.ifPresent(why -> problems.add("network: true cannot be granted: " + why));
+        }
         if (!problems.isEmpty()) {
             return new Refused(String.join("; ", problems));
         }
         return new Accepted(new Admitted(language.get(), request.code(), files,
-                request.stdin().orElse("").getBytes(StandardCharsets.UTF_8), effective, imageFormat,
+                request.stdin().orElse("").getBytes(StandardCharsets.UTF_8), effective, imageFormat, request.network(),
                 request.session()));
     }
 

@@ -4,6 +4,7 @@ import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.language.CodeError;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
+import dev.mcpsandbox.sandbox.network.NetworkRecord;
 import dev.mcpsandbox.sandbox.output.Harvest;
 import dev.mcpsandbox.sandbox.session.SessionReport;
 import dev.mcpsandbox.tools.bridge.ToolCallRecord;
@@ -20,30 +21,45 @@ import java.util.Optional;
  * @param toolCalls  every call the code made through the bridge, allowed or refused
  * @param compile    how a compiled language's program was obtained; empty for languages that run their source
  * @param files      what the code left under {@code out/} (in a session: what this call created or changed)
+ * @param network    every connection the code asked the network proxy for, allowed or refused
  * @param session    the session the call ran in; empty for a fresh sandbox
  */
 public record RunReport(String executionId, String language, CapturedOutput stdout, CapturedOutput stderr,
                         Duration duration, Optional<CodeError> error, List<String> redactions,
                         ResourceLimits limits, Optional<JsonNode> result, List<ToolCallRecord> toolCalls,
-                        Optional<CompileReport> compile, Harvest.Result files, Optional<SessionReport> session) {
+                        Optional<CompileReport> compile, Harvest.Result files, List<NetworkRecord> network,
+                        Optional<SessionReport> session) {
     public RunReport {
         redactions = List.copyOf(redactions);
         toolCalls = List.copyOf(toolCalls);
+        network = List.copyOf(network);
     }
 
-    /** A report of a run in a fresh sandbox. */
+    /** A report of a run in a fresh sandbox, without network connections. */
     public RunReport(String executionId, String language, CapturedOutput stdout, CapturedOutput stderr,
                      Duration duration, Optional<CodeError> error, List<String> redactions,
                      ResourceLimits limits, Optional<JsonNode> result, List<ToolCallRecord> toolCalls,
                      Optional<CompileReport> compile, Harvest.Result files) {
         this(executionId, language, stdout, stderr, duration, error, redactions, limits, result, toolCalls, compile,
-                files, Optional.empty());
+                files, List.of(), Optional.empty());
+    }
+
+    /** This report with the connections of its run. */
+    public RunReport withNetwork(List<NetworkRecord> connections) {
+        return new RunReport(executionId, language, stdout, stderr, duration, error, redactions, limits, result,
+                toolCalls, compile, files, connections, session);
     }
 
     /** This report, for a call that ran in {@code session}. */
     public RunReport inSession(SessionReport session) {
         return new RunReport(executionId, language, stdout, stderr, duration, error, redactions, limits, result,
-                toolCalls, compile, files, Optional.of(session));
+                toolCalls, compile, files, network, Optional.of(session));
+    }
+
+    /** This report with {@code value} as its result. */
+    public RunReport withResult(Optional<JsonNode> value) {
+        return new RunReport(executionId, language, stdout, stderr, duration, error, redactions, limits, value,
+                toolCalls, compile, files, network, session);
     }
 
     /** The report of a run cancelled before its code started: nothing ran, nothing was written. */

@@ -5,6 +5,7 @@ import dev.mcpsandbox.sandbox.backend.GoLine;
 import dev.mcpsandbox.sandbox.backend.RunLimits;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.network.NetworkAccess;
 import dev.mcpsandbox.sandbox.session.SessionRegistry;
 
 import java.time.Duration;
@@ -18,19 +19,23 @@ import java.util.Set;
  * for hours: CPU seconds for its whole age, address space for its hungriest runtime. Calls that start a process
  * lower them again through the launcher, as single-use runs do.
  *
- * @param python the interpreter the agent runs on (the agent is Python, as is code mode's {@code tool} command)
+ * @param python  the interpreter the agent runs on (the agent is Python, as is code mode's {@code tool} command)
+ * @param network grants the network to sessions opened by a call that asked for it
  */
 record SessionPlan(DetectedLanguage python, List<DetectedLanguage> languages, Duration maxAge,
-                   boolean perUidProcessLimit) implements SessionRegistry.SandboxPlan {
+                   boolean perUidProcessLimit, NetworkAccess network) implements SessionRegistry.SandboxPlan {
     static final String AGENT = "session/agent.py";
     private static final long OPEN_FILES = 1024;
 
     @Override
-    public SandboxSpec spec(String id, ResourceLimits caps) {
+    public SandboxSpec spec(String id, ResourceLimits caps, boolean withNetwork) {
         Set<String> readOnly = new LinkedHashSet<>();
         languages.forEach(l -> readOnly.addAll(l.extraReadOnlyPaths()));
         List<String> command = List.of(python.binary(), "-E", "-s", "-B", "-u", "/opt/mcp-sandbox/" + AGENT);
-        return SandboxRun.spec(id, List.copyOf(readOnly), command, GoLine.LAUNCHER, caps, addressSpaceMb(caps));
+        SandboxSpec spec = SandboxRun.spec(id, List.copyOf(readOnly), command, GoLine.LAUNCHER, caps, addressSpaceMb(caps));
+        // With the network, the relay starts before the agent and serves every call; a call reaches out only while
+        // its own proxy is open (network: true on that call).
+        return withNetwork ? network.grant(spec) : spec;
     }
 
     @Override

@@ -93,6 +93,12 @@ final class PythonLanguage implements Language {
                 if p != b'-':
                     R.setrlimit(R.RLIMIT_NPROC, (int(p), int(p)))
             _go()
+            if os.environ.get('MCP_USER_SITE'):
+                # A call with the network may pip install --user into /workspace/.local; -s left that site off
+                # sys.path. Created now, so the finder sees packages installed later in this run.
+                import site
+                os.makedirs(site.getusersitepackages(), exist_ok=True)
+                sys.path.append(site.getusersitepackages())
             sys.argv = sys.argv[1:]
             _main = '/workspace/' + sys.argv[0]
             def _hook(kind, value, tb, _default=sys.excepthook):

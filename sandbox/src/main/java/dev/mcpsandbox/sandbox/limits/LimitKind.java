@@ -12,7 +12,9 @@ public enum LimitKind {
     PROCESSES("processes", "the run tried to start more processes or threads than allowed (processes)"),
     OUTPUT("output", "the run wrote more output than allowed (outputBytes)"),
     FILE_SIZE("file_size", "the run wrote a file larger than allowed or filled its disk (fileSizeMb, diskMb)"),
-    TOOL_CALLS("tool_calls", "the run made more tool calls than allowed (toolCalls)");
+    TOOL_CALLS("tool_calls", "the run made more tool calls than allowed (toolCalls)"),
+    NETWORK("network", "the run's connections passed the operator's network cap (network.maxBytesPerCall or"
+            + " network.maxConnectionsPerCall)");
 
     private final String wireName;
     private final String explanation;

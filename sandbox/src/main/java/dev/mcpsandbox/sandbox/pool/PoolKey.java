@@ -13,13 +13,13 @@ import java.util.Map;
  */
 record PoolKey(List<String> command, List<String> readOnlyPaths, Map<String, String> environment, int memoryMb,
                int processes, int diskMb, long addressSpaceMb, GoLine goLine, int creationTimeoutSeconds,
-               int creationFileSizeMb) {
+               int creationFileSizeMb, boolean network) {
 
     static PoolKey of(SandboxSpec spec) {
         // A runtime that cannot lower its rlimits at the go line runs with the creation-time ones, so those must match too.
         boolean fixed = spec.goLine() == GoLine.RUNTIME_WITH_CREATION_LIMITS;
         return new PoolKey(spec.command(), spec.readOnlyPaths(), spec.environment(), spec.limits().memoryMb(),
                 spec.limits().processes(), spec.limits().diskMb(), spec.addressSpaceMb(), spec.goLine(),
-                fixed ? spec.limits().timeoutSeconds() : 0, fixed ? spec.limits().fileSizeMb() : 0);
+                fixed ? spec.limits().timeoutSeconds() : 0, fixed ? spec.limits().fileSizeMb() : 0, spec.network());
     }
 }

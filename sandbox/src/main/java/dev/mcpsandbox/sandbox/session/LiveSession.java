@@ -29,6 +29,8 @@ final class LiveSession {
     final SessionKey key;
     final Instant createdAt;
     final ResourceLimits caps;
+    /** Opened by a call with the network: its sandbox runs the relay, and its calls may ask for the proxy. */
+    final boolean network;
     final Semaphore turn = new Semaphore(1, true);
     final AtomicInteger waiting = new AtomicInteger();
     private volatile Instant lastUsedAt;
@@ -43,10 +45,11 @@ final class LiveSession {
     private final Set<String> kernelsStarted = new HashSet<>();
     private volatile boolean ended;
 
-    LiveSession(SessionKey key, Instant createdAt, ResourceLimits caps) {
+    LiveSession(SessionKey key, Instant createdAt, ResourceLimits caps, boolean network) {
         this.key = key;
         this.createdAt = createdAt;
         this.caps = caps;
+        this.network = network;
         this.lastUsedAt = createdAt;
     }
 
@@ -89,7 +92,7 @@ final class LiveSession {
             discardSandbox();
         }
         String id = "s" + key.hashCode() + "-" + (++incarnation);
-        Sandbox created = backend.create(plan.spec(id, caps));
+        Sandbox created = backend.create(plan.spec(id, caps, network));
         try {
             AgentChannel opened = AgentChannel.open(key.name(), created, plan.agentLimits(caps));
             sandbox = Optional.of(created);

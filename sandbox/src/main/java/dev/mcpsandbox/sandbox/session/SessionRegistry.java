@@ -47,7 +47,8 @@ public final class SessionRegistry implements AutoCloseable {
 
     /** How a session's sandbox is made: its plan for the session's caps, and its agent's rlimits. */
     public interface SandboxPlan {
-        SandboxSpec spec(String id, ResourceLimits caps);
+        /** @param withNetwork the session was opened by a call that asked for the network */
+        SandboxSpec spec(String id, ResourceLimits caps, boolean withNetwork);
 
         RunLimits agentLimits(ResourceLimits caps);
     }
@@ -116,11 +117,13 @@ public final class SessionRegistry implements AutoCloseable {
      * @param limits    the call's limits; on the call that opens the session its memory, process and disk caps
      *                  become the session's
      * @param asked     the limits the call asked for by name: a later call may not ask for other caps
+     * @param network   the call asks for the network: a session opened with it can grant it to later calls; one
+     *                  opened without cannot
      * @param cancelled true once the call was cancelled while it waits
      * @return the turn, or empty when the call was cancelled while waiting
      */
     public Optional<Turn> acquire(String owner, String name, ResourceLimits limits,
-                                  Map<ResourceLimits.Key, Long> asked, BooleanSupplier cancelled)
+                                  Map<ResourceLimits.Key, Long> asked, boolean network, BooleanSupplier cancelled)
             throws SessionRefused, InterruptedException {
         SessionKey key = new SessionKey(owner, name);
         boolean created = false;
@@ -130,7 +133,7 @@ public final class SessionRegistry implements AutoCloseable {
             session = open.get(key);
             if (session == null) {
                 refuseOverCaps(owner, name);
-                session = new LiveSession(key, clock.instant(), limits);
+                session = new LiveSession(key, clock.instant(), limits, network);
                 open.put(key, session);
                 created = true;
                 String why;
@@ -143,6 +146,11 @@ public final class SessionRegistry implements AutoCloseable {
                 }
             } else {
                 refuseOtherCaps(session, asked);
+                if (network && !session.network) {
+                    throw new SessionRefused("session \"" + name + "\" was opened without the network, and a"
+                            + " session's sandbox cannot gain it later; run this call without a session, or end the"
+                            + " session (end_session) and open it again with network: true on its first call");
+                }
             }
             if (session.waiting.incrementAndGet() > settings.queue() + 1) {
                 session.waiting.decrementAndGet();

@@ -65,6 +65,26 @@ class CodeRunnerTest {
     }
 
     @Test
+    void networkTrue_isRefusedWithoutASandbox_whenTheOperatorAllowsNothing() throws Exception {
+        start(FakeProgram.printing("never\n"), "{\"pool\": {}}");
+        ExecutionOutcome outcome = runner.execute(new ExecutionRequest("python", "print(1)", Map.of(), Optional.empty(),
+                Map.of(), Optional.empty(), true), CallContext.detached());
+        assertThat(outcome).isInstanceOf(ExecutionOutcome.Rejected.class);
+        assertThat(outcome.detail()).contains("network: true cannot be granted").contains("network.allow");
+        assertThat(backend.creations()).isZero();
+    }
+
+    @Test
+    void networkTrue_isRefused_onABackendThatCannotCarryIt() throws Exception {
+        start(FakeProgram.printing("never\n"), "{\"pool\": {}, \"network\": {\"allow\": [\"api.example.com\"]}}");
+        ExecutionOutcome outcome = runner.execute(new ExecutionRequest("python", "print(1)", Map.of(), Optional.empty(),
+                Map.of(), Optional.empty(), true), CallContext.detached());
+        assertThat(outcome.detail()).contains("backend cannot give sandboxes the network");
+        assertThat(runner.network().unavailable()).isPresent();
+        assertThat(backend.creations()).isZero();
+    }
+
+    @Test
     void refusesAnUnknownLanguage_withoutASandbox_andTheListenersHearIt() throws Exception {
         start(FakeProgram.printing("never\n"), "{\"pool\": {}}");
         ExecutionOutcome outcome = runner.execute(ExecutionRequest.of("cobol", "x"), CallContext.detached());

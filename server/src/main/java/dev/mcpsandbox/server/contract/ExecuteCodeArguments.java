@@ -26,6 +26,8 @@ public record ExecuteCodeArguments(
         Optional<Long> timeoutSeconds,
         @JsonPropertyDescription("Lower (or, up to the maxima, raise) other limits for this run.")
         Optional<RequestedLimits> limits,
+        @JsonPropertyDescription("true: reach the hosts the operator allows (see list_languages), through an audited proxy.")
+        Optional<Boolean> network,
         @JsonPropertyDescription("Run in this named session (e.g. \"analysis\"): variables, imports and /workspace"
                 + " files persist between calls with the same name. Omit for a fresh sandbox.")
         Optional<String> session) {
@@ -36,7 +38,20 @@ public record ExecuteCodeArguments(
         imageFormat = imageFormat == null ? Optional.empty() : imageFormat;
         timeoutSeconds = timeoutSeconds == null ? Optional.empty() : timeoutSeconds;
         limits = limits == null ? Optional.empty() : limits;
+        network = network == null ? Optional.empty() : network;
         session = session == null ? Optional.empty() : session;
+    }
+
+    /** Arguments without {@code network} and {@code session}. */
+    public ExecuteCodeArguments(String language, String code, Map<String, String> files, Optional<String> stdin,
+                                Optional<String> imageFormat, Optional<Long> timeoutSeconds,
+                                Optional<RequestedLimits> limits) {
+        this(language, code, files, stdin, imageFormat, timeoutSeconds, limits, Optional.empty(), Optional.empty());
+    }
+
+    /** True when the call asks for the network. */
+    public boolean wantsNetwork() {
+        return network.orElse(false);
     }
 
     /** The limits a run may ask for besides its time; each name is a {@link ResourceLimits.Key}'s. */

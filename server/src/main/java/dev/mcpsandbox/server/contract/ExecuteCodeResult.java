@@ -27,12 +27,30 @@ public record ExecuteCodeResult(
         @JsonPropertyDescription("Kinds of secrets removed from stdout/stderr before they were returned.")
         List<String> redacted,
         String executionId,
+        @JsonPropertyDescription("Connections the code asked the network proxy for, allowed or refused.")
+        List<Connection> network,
         @JsonPropertyDescription("The session the call ran in; null without one.") Optional<Session> session) {
 
     public ExecuteCodeResult {
         toolCalls = List.copyOf(toolCalls);
         files = List.copyOf(files);
         redacted = List.copyOf(redacted);
+        network = List.copyOf(network);
+    }
+
+    /** A result without network connections. */
+    public ExecuteCodeResult(Optional<Integer> exitCode, String stdout, String stderr, boolean stdoutTruncated,
+                             boolean stderrTruncated, boolean timedOut, Optional<LimitKind> limitHit, long durationMs,
+                             Optional<JsonNode> result, List<ToolCall> toolCalls, List<OutFile> files,
+                             Optional<Compile> compile, Optional<Problem> error, List<String> redacted,
+                             String executionId) {
+        this(exitCode, stdout, stderr, stdoutTruncated, stderrTruncated, timedOut, limitHit, durationMs, result,
+                toolCalls, files, compile, error, redacted, executionId, List.of(), Optional.empty());
+    }
+
+    public record Connection(String host, int port, boolean allowed, long bytesOut, long bytesIn,
+                             @JsonPropertyDescription("Why it was refused or cut, or the allow pattern that let it through.")
+                             String reason) {
     }
 
     public record ToolCall(String tool, boolean ok, long durationMs, Optional<String> error) {

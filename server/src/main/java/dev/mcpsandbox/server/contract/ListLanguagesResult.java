@@ -3,6 +3,7 @@ package dev.mcpsandbox.server.contract;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Optional;
 
@@ -12,6 +13,7 @@ public record ListLanguagesResult(
         @JsonPropertyDescription("Known but not runnable here, and why.") List<Unavailable> unavailable,
         @JsonPropertyDescription("defaults: what a run gets; maxima: what it may ask for.") Limits limits,
         String backend,
+        @JsonPropertyDescription("Whether execute_code may ask for network: true, and where to.") Network network,
         @JsonPropertyDescription("Your open sessions (execute_code's session).") Sessions sessions) {
 
     public ListLanguagesResult {
@@ -44,6 +46,21 @@ public record ListLanguagesResult(
                               Optional<Long> diskBytes) {
         public OpenSession {
             languages = List.copyOf(languages);
+        }
+    }
+
+    /**
+     * @param packageInstalls language ids whose package manager (pip --user, npm install) has an index configured
+     */
+    public record Network(boolean available,
+                          @JsonPropertyDescription("Why not, when not available.") Optional<String> reason,
+                          @JsonPropertyDescription("Host patterns the operator allows; ports 80 and 443 unless given.")
+                          List<String> allowed,
+                          @JsonPropertyDescription("Languages whose package manager installs through the network.")
+                          List<String> packageInstalls) {
+        public Network {
+            allowed = List.copyOf(allowed);
+            packageInstalls = List.copyOf(packageInstalls);
         }
     }
 

@@ -45,6 +45,10 @@ public final class Metrics implements ExecutionListener {
     private final ConcurrentMap<String, LongAdder> codeToolCalls = new ConcurrentHashMap<>();
     private final ConcurrentMap<RequestKey, LongAdder> toolRequests = new ConcurrentHashMap<>();
     private final ConcurrentMap<HttpRefusal, LongAdder> httpRefusals = new ConcurrentHashMap<>();
+    /** Connections sandboxed code asked the network proxy for, by outcome (allowed, refused); no host label. */
+    private final ConcurrentMap<String, LongAdder> networkConnections = new ConcurrentHashMap<>();
+    private final LongAdder networkBytesOut = new LongAdder();
+    private final LongAdder networkBytesIn = new LongAdder();
     private final AtomicInteger executionsInFlight = new AtomicInteger();
     private final AtomicInteger requestsInFlight = new AtomicInteger();
 
@@ -97,6 +101,11 @@ public final class Metrics implements ExecutionListener {
         }
         outcome.report().ifPresent(r -> r.toolCalls().forEach(c -> counter(codeToolCalls, c.ok() ? "ok" : "error")
                 .increment()));
+        outcome.report().ifPresent(r -> r.network().forEach(c -> {
+            counter(networkConnections, c.allowed() ? "allowed" : "refused").increment();
+            networkBytesOut.add(c.bytesOut());
+            networkBytesIn.add(c.bytesIn());
+        }));
     }
 
     /** The outcome label: ok, error (a non-zero exit), a limit's name, cancelled, shutdown, rejected, sandbox_failure. */
@@ -146,6 +155,16 @@ public final class Metrics implements ExecutionListener {
             p.sample("mcp_sandbox_code_tool_calls_total", labels("outcome", outcome),
                     codeToolCalls.getOrDefault(outcome, new LongAdder()).sum());
         }
+        p.help("mcp_sandbox_network_connections_total", "counter",
+                "Connections sandboxed code asked the network proxy for, by outcome (allowed, refused).");
+        for (String outcome : List.of("allowed", "refused")) {
+            p.sample("mcp_sandbox_network_connections_total", labels("outcome", outcome),
+                    networkConnections.getOrDefault(outcome, new LongAdder()).sum());
+        }
+        p.help("mcp_sandbox_network_bytes_total", "counter",
+                "Bytes through the network proxy, by direction (out: from the code, in: to it).");
+        p.sample("mcp_sandbox_network_bytes_total", labels("direction", "out"), networkBytesOut.sum());
+        p.sample("mcp_sandbox_network_bytes_total", labels("direction", "in"), networkBytesIn.sum());
         p.help("mcp_sandbox_tool_requests_total", "counter",
                 "Calls of this server's published tools, by tool and outcome (ok, error = isError, exception).");
         new TreeMap<>(toolRequests).forEach((k, v) -> p.sample("mcp_sandbox_tool_requests_total",
@@ -182,6 +201,11 @@ public final class Metrics implements ExecutionListener {
         Map<String, Map<String, Long>> requests = new TreeMap<>();
         toolRequests.forEach((k, v) -> requests.computeIfAbsent(k.tool(), t -> new TreeMap<>()).put(k.outcome(), v.sum()));
         s.put("toolRequests", requests);
+        Map<String, Long> network = new TreeMap<>();
+        networkConnections.forEach((k, v) -> network.put(k, v.sum()));
+        network.put("bytesOut", networkBytesOut.sum());
+        network.put("bytesIn", networkBytesIn.sum());
+        s.put("network", network);
         if (!httpRefusals.isEmpty()) {
             Map<String, Long> refused = new TreeMap<>();
             httpRefusals.forEach((k, v) -> refused.put(k.label(), v.sum()));

@@ -83,7 +83,7 @@ public final class ExecuteCodeTool {
         }
         ExecuteCodeArguments args = ((ToolContract.Valid<ExecuteCodeArguments>) parsed).arguments();
         ExecutionRequest executionRequest = new ExecutionRequest(args.language(), args.code(), args.files(),
-                args.stdin(), args.requestedLimits(), args.imageFormat(), args.session());
+                args.stdin(), args.requestedLimits(), args.imageFormat(), args.wantsNetwork(), args.session());
         Optional<String> requestId = Optional.ofNullable(request.meta())
                 .map(m -> m.get(InFlightCalls.REQUEST_ID_META)).map(String::valueOf);
         long timeout = args.timeoutSeconds().orElse((long) limits.defaults().timeoutSeconds());

@@ -85,6 +85,8 @@ final class ExecutionResults {
                 problem(outcome),
                 report.map(RunReport::redactions).orElse(List.of()),
                 report.map(RunReport::executionId).orElse(""),
+                report.map(r -> r.network().stream().map(c -> new ExecuteCodeResult.Connection(c.host(), c.port(),
+                        c.allowed(), c.bytesOut(), c.bytesIn(), c.reason())).toList()).orElse(List.of()),
                 report.flatMap(RunReport::session).map(s -> new ExecuteCodeResult.Session(s.name(), s.calls(),
                         s.createdAt().toString(), s.expiresAt().toString(), s.restarted(), s.reason())));
     }

@@ -6,6 +6,7 @@ import dev.mcpsandbox.sandbox.execution.CodeRunner;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
 import dev.mcpsandbox.sandbox.session.SessionSummary;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
+import dev.mcpsandbox.sandbox.network.NetworkAccess;
 import dev.mcpsandbox.server.contract.ListLanguagesResult;
 import dev.mcpsandbox.server.contract.NoArguments;
 import dev.mcpsandbox.server.contract.ToolContract;
@@ -27,9 +28,11 @@ public final class ListLanguagesTool {
     private final LimitsConfig limits;
     private final String backend;
     private final CodeRunner runner;
+    private final NetworkAccess network;
     private final ToolContract<NoArguments, ListLanguagesResult> contract;
 
     public ListLanguagesTool(LanguageCatalog languages, LimitsConfig limits, String backend, CodeRunner runner) {
+        this.network = runner.network();
         this.languages = languages;
         this.limits = limits;
         this.backend = backend;
@@ -61,6 +64,8 @@ public final class ListLanguagesTool {
                 languages.missing().stream().map(m -> new ListLanguagesResult.Unavailable(m.id(), m.reason())).toList(),
                 new ListLanguagesResult.Limits(values(limits.defaults()), values(limits.maxima())),
                 backend,
+                new ListLanguagesResult.Network(network.unavailable().isEmpty(), network.unavailable(), network.allowed(),
+                        languages.available().stream().map(DetectedLanguage::id).filter(network::installs).toList()),
                 new ListLanguagesResult.Sessions(runner.sessionsUnavailable().isEmpty(), runner.sessionsUnavailable(),
                         runner.sessions(caller).stream().map(ListLanguagesTool::openSession).toList()));
     }
@@ -102,6 +107,11 @@ public final class ListLanguagesTool {
                     .append(max.get(k.jsonName()));
             separator = ", ";
         }
+        b.append("\nnetwork: ").append(r.network().available()
+                ? "network: true reaches " + String.join(", ", r.network().allowed())
+                        + (r.network().packageInstalls().isEmpty() ? "" : "; package installs: "
+                        + String.join(", ", r.network().packageInstalls()))
+                : "none (" + r.network().reason().orElse("") + ")");
         r.sessions().unavailable().ifPresent(why -> b.append("\nsessions: unavailable — ").append(why));
         for (ListLanguagesResult.OpenSession s : r.sessions().open()) {
             b.append("\nsession ").append(s.name()).append(": ").append(s.calls()).append(" calls, opened ")

@@ -92,7 +92,7 @@ class ToolContractTest {
     void writesAResultWithEveryFieldPresent_emptyOnesAsNull() {
         ExecuteCodeResult result = new ExecuteCodeResult(Optional.empty(), "", "", false, false, true,
                 Optional.of(LimitKind.TIMEOUT), 5, Optional.of(JsonNodeFactory.instance.numberNode(42)), List.of(),
-                List.of(), Optional.empty(), Optional.empty(), List.of(), "x1", Optional.empty());
+                List.of(), Optional.empty(), Optional.empty(), List.of(), "x1");
         Map<String, Object> structured = execute.structured(result);
         assertThat(structured).containsEntry("limitHit", "timeout").containsEntry("exitCode", null)
                 .containsEntry("result", 42).containsEntry("compile", null);

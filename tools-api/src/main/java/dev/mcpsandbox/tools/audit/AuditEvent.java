@@ -5,7 +5,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /** One audit line. Each kind is a record so the file's shape is fixed by code, not by string keys. */
-public sealed interface AuditEvent permits AuditEvent.ExecutionFinished, AuditEvent.ToolCalled {
+public sealed interface AuditEvent permits AuditEvent.ExecutionFinished, AuditEvent.ToolCalled,
+        AuditEvent.NetworkConnection {
 
     Instant at();
 
@@ -24,6 +25,11 @@ public sealed interface AuditEvent permits AuditEvent.ExecutionFinished, AuditEv
         public ExecutionFinished {
             limits = Map.copyOf(limits);
         }
+    }
+
+    /** One connection sandboxed code asked the network proxy for, allowed or refused, with what flowed. */
+    record NetworkConnection(Instant at, String executionId, String host, int port, boolean allowed, long bytesOut,
+                             long bytesIn, String reason) implements AuditEvent {
     }
 
     /** One tool call made through the bridge. */

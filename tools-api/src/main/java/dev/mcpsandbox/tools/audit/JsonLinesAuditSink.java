@@ -66,6 +66,14 @@ public final class JsonLinesAuditSink implements AuditSink {
             n.put("outcome", c.outcome());
             c.reason().ifPresent(r -> n.put("reason", r));
             n.put("durationMs", c.durationMs());
+        } else if (event instanceof AuditEvent.NetworkConnection c) {
+            n.put("event", "network");
+            n.put("host", c.host());
+            n.put("port", c.port());
+            n.put("allowed", c.allowed());
+            n.put("bytesOut", c.bytesOut());
+            n.put("bytesIn", c.bytesIn());
+            n.put("reason", c.reason());
         } else {
             throw new IllegalStateException("unknown audit event " + event.getClass());
         }

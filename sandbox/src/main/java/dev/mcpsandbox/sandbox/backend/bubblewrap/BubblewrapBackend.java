@@ -48,6 +48,9 @@ public final class BubblewrapBackend implements SandboxBackend {
             + " --bounding-set=-all -- " + BWRAP + " --seccomp 3 --args 4 \"$@\" 3<\"$b\" 4<\"$a\"; fi\n"
             + "exec " + BWRAP + " --seccomp 3 --args 4 \"$@\" 3<\"$b\" 4<\"$a\"\n";
 
+    /** The filter for sandboxes whose call has the network, beside the strict one (see SeccompProgram). */
+    private static final String LOOPBACK_TCP_SECCOMP = "seccomp-loopback-tcp.bpf";
+
     private final Path runRoot;
     private final Path guestDir;
     private final Path passwd;
@@ -96,6 +99,8 @@ public final class BubblewrapBackend implements SandboxBackend {
                 Path bpf = runRoot.resolve("seccomp.bpf");
                 Files.write(bpf, program.get().bytes());
                 seccomp = Optional.of(bpf);
+                Files.write(runRoot.resolve(LOOPBACK_TCP_SECCOMP),
+                        SeccompProgram.withLoopbackTcpForCurrentArchitecture().orElseThrow().bytes());
             }
             HostIdentity identity = HostIdentity.detect(uidBase);
             Cgroups cgroups = Cgroups.detect("mcp-sandbox");
@@ -158,6 +163,11 @@ public final class BubblewrapBackend implements SandboxBackend {
     }
 
     @Override
+    public boolean supportsNetworkRelay() {
+        return true;
+    }
+
+    @Override
     public BackendHealth selfCheck() {
         List<String> enforced = new ArrayList<>();
         List<String> weakened = new ArrayList<>();
@@ -207,7 +217,8 @@ public final class BubblewrapBackend implements SandboxBackend {
             String cgroupFiles = groups.map(g -> g.procsFiles().stream().map(Path::toString)
                     .collect(java.util.stream.Collectors.joining(":"))).orElse("");
             List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", HOST_WRAPPER, "wrapper", argsFile.toString(),
-                    seccompFile.orElseThrow(() -> new SandboxException("no seccomp program for this architecture")).toString(),
+                    seccompFile.map(f -> spec.network() ? f.resolveSibling(LOOPBACK_TCP_SECCOMP) : f)
+                            .orElseThrow(() -> new SandboxException("no seccomp program for this architecture")).toString(),
                     identity.switchesUid() ? Integer.toString(uid) : "", cgroupFiles));
             command.addAll(BwrapArguments.command(spec.command(), spec.goLine(), Launcher.creationLimits(spec)));
             ProcessBuilder pb = new ProcessBuilder(command).directory(Path.of("/").toFile());

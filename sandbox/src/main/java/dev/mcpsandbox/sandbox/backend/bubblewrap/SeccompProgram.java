@@ -33,6 +33,10 @@ public final class SeccompProgram {
     private static final int EAFNOSUPPORT = 97;
 
     private static final int AF_UNIX = 1;
+    private static final int AF_INET = 2;
+    private static final int SOCK_STREAM = 1;
+    /** socket()'s type carries SOCK_NONBLOCK and SOCK_CLOEXEC above the type itself. */
+    private static final int SOCK_TYPE_MASK = 0xF;
     // CLONE_NEWTIME (0x80) is only honoured by clone3; for clone it falls in the exit-signal byte, where no
     // valid signal number reaches, so denying it costs nothing.
     private static final int CLONE_NAMESPACE_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000
@@ -106,8 +110,11 @@ public final class SeccompProgram {
 
     // Built eagerly so that an overlong jump fails when the class loads, not when a sandbox starts.
     private static final Map<Arch, SeccompProgram> PROGRAMS = Map.of(
-            Arch.X86_64, compile(Arch.X86_64),
-            Arch.AARCH64, compile(Arch.AARCH64));
+            Arch.X86_64, compile(Arch.X86_64, false),
+            Arch.AARCH64, compile(Arch.AARCH64, false));
+    private static final Map<Arch, SeccompProgram> LOOPBACK_TCP_PROGRAMS = Map.of(
+            Arch.X86_64, compile(Arch.X86_64, true),
+            Arch.AARCH64, compile(Arch.AARCH64, true));
 
     private final String architecture;
     private final byte[] bytes;
@@ -123,9 +130,26 @@ public final class SeccompProgram {
     }
 
     static Optional<SeccompProgram> forArchitecture(String osArch) {
+        return forArchitecture(osArch, PROGRAMS);
+    }
+
+    /**
+     * The filter for a sandbox whose call has the network: the same, except that IPv4 TCP sockets may be made.
+     * The sandbox's network namespace has only its loopback, so such a socket reaches only listeners inside
+     * the sandbox (the relay to the proxy); UDP (so DNS), raw, packet, netlink and IPv6 sockets stay refused.
+     */
+    public static Optional<SeccompProgram> withLoopbackTcpForCurrentArchitecture() {
+        return forArchitecture(System.getProperty("os.arch", ""), LOOPBACK_TCP_PROGRAMS);
+    }
+
+    static Optional<SeccompProgram> withLoopbackTcpForArchitecture(String osArch) {
+        return forArchitecture(osArch, LOOPBACK_TCP_PROGRAMS);
+    }
+
+    private static Optional<SeccompProgram> forArchitecture(String osArch, Map<Arch, SeccompProgram> programs) {
         return switch (osArch.toLowerCase(Locale.ROOT)) {
-            case "amd64", "x86_64" -> Optional.of(PROGRAMS.get(Arch.X86_64));
-            case "aarch64" -> Optional.of(PROGRAMS.get(Arch.AARCH64));
+            case "amd64", "x86_64" -> Optional.of(programs.get(Arch.X86_64));
+            case "aarch64" -> Optional.of(programs.get(Arch.AARCH64));
             default -> Optional.empty();
         };
     }
@@ -145,7 +169,7 @@ public final class SeccompProgram {
         return "SeccompProgram[" + architecture + ", " + bytes.length / 8 + " instructions]";
     }
 
-    private static SeccompProgram compile(Arch arch) {
+    private static SeccompProgram compile(Arch arch, boolean loopbackTcp) {
         Assembler a = new Assembler();
         a.load(OFFSET_ARCH);
         a.jumpIfEqual(arch.auditArch, "next", "kill");
@@ -172,7 +196,17 @@ public final class SeccompProgram {
 
         a.label("socket");
         a.load(OFFSET_ARG0);
-        a.jumpIfEqual(AF_UNIX, "allow", "eafnosupport");
+        if (loopbackTcp) {
+            a.jumpIfEqual(AF_UNIX, "allow", "notUnix");
+            a.label("notUnix");
+            a.jumpIfEqual(AF_INET, "inet", "eafnosupport");
+            a.label("inet");
+            a.load(OFFSET_ARG1);
+            a.and(SOCK_TYPE_MASK);
+            a.jumpIfEqual(SOCK_STREAM, "allow", "eafnosupport");
+        } else {
+            a.jumpIfEqual(AF_UNIX, "allow", "eafnosupport");
+        }
 
         a.label("clone");
         a.load(OFFSET_ARG0);
@@ -204,6 +238,7 @@ public final class SeccompProgram {
         private static final int BPF_JMP_JGE_K = 0x05 | 0x30;
         private static final int BPF_JMP_JSET_K = 0x05 | 0x40;
         private static final int BPF_RET_K = 0x06;
+        private static final int BPF_ALU_AND_K = 0x04 | 0x50;
         private static final int MAX_INSTRUCTIONS = 4096;
 
         private record Insn(int code, String jt, String jf, int k) {}
@@ -225,6 +260,10 @@ public final class SeccompProgram {
 
         void jumpIfAnySet(int mask, String ifTrue, String ifFalse) {
             program.add(new Insn(BPF_JMP_JSET_K, ifTrue, ifFalse, mask));
+        }
+
+        void and(int mask) {
+            program.add(new Insn(BPF_ALU_AND_K, "", "", mask));
         }
 
         void ret(int value) {

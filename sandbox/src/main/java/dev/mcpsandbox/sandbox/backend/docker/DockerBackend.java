@@ -84,6 +84,15 @@ public final class DockerBackend implements SandboxBackend {
         return runtime.backendName();
     }
 
+    /**
+     * Containers have network mode none: only their own loopback, where the relay listens and which the engine's
+     * seccomp profile already lets TCP sockets reach; the proxy socket arrives through the bridge directory.
+     */
+    @Override
+    public boolean supportsNetworkRelay() {
+        return true;
+    }
+
     @Override
     public boolean processCapByRlimit() {
         return runtime.processCapByRlimit();

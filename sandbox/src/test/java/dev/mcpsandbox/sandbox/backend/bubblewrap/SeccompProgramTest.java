@@ -65,6 +65,16 @@ class SeccompProgramTest {
         int run(int nr, long... args) {
             return execute(program.bytes(), nr, auditArch, args);
         }
+
+        /** The same architecture under the filter for calls with the network. */
+        Target withLoopbackTcp() {
+            return new Target(SeccompProgram.withLoopbackTcpForArchitecture(arch(program)).orElseThrow(), auditArch,
+                    denied, readNr, socketNr, cloneNr, clone3Nr, ioctlNr);
+        }
+
+        private static String arch(SeccompProgram p) {
+            return p.architecture();
+        }
     }
 
     private static SeccompProgram program(String osArch) {
@@ -146,6 +156,36 @@ class SeccompProgramTest {
     void allowsRead(String arch) {
         Target t = Target.of(arch);
         assertThat(t.run(t.readNr(), 3, 0x7fff0000L, 4096)).isEqualTo(ALLOW);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "aarch64"})
+    void loopbackTcpFilter_allowsOnlyIpv4StreamSocketsBesidesUnix(String arch) {
+        Target t = Target.of(arch).withLoopbackTcp();
+        int sockStream = 1;
+        int nonblockCloexec = 0x800 | 0x80000;
+        assertThat(t.run(t.socketNr(), 1, sockStream)).as("AF_UNIX").isEqualTo(ALLOW);
+        assertThat(t.run(t.socketNr(), 2, sockStream)).as("AF_INET stream").isEqualTo(ALLOW);
+        assertThat(t.run(t.socketNr(), 2, sockStream | nonblockCloexec)).as("AF_INET stream, flags").isEqualTo(ALLOW);
+        assertThat(t.run(t.socketNr(), 2, 2)).as("AF_INET dgram (DNS)").isEqualTo(EAFNOSUPPORT);
+        assertThat(t.run(t.socketNr(), 2, 2 | nonblockCloexec)).as("AF_INET dgram, flags").isEqualTo(EAFNOSUPPORT);
+        assertThat(t.run(t.socketNr(), 2, 3)).as("AF_INET raw").isEqualTo(EAFNOSUPPORT);
+        assertThat(t.run(t.socketNr(), 2, 5)).as("AF_INET seqpacket").isEqualTo(EAFNOSUPPORT);
+        assertThat(t.run(t.socketNr(), 10, sockStream)).as("AF_INET6").isEqualTo(EAFNOSUPPORT);
+        assertThat(t.run(t.socketNr(), 16, 3)).as("AF_NETLINK").isEqualTo(EAFNOSUPPORT);
+        assertThat(t.run(t.socketNr(), 17, 3)).as("AF_PACKET").isEqualTo(EAFNOSUPPORT);
+        // The kernel reads domain and type as ints: the filter judges the same low words, whatever the high ones hold.
+        assertThat(t.run(t.socketNr(), (1L << 32) | 10, sockStream)).as("AF_INET6 with a high word").isEqualTo(EAFNOSUPPORT);
+        assertThat(t.run(t.socketNr(), 2, (1L << 32) | 2)).as("AF_INET dgram with a high word").isEqualTo(EAFNOSUPPORT);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "aarch64"})
+    void loopbackTcpFilter_deniesEverythingTheStrictOneDenies(String arch) {
+        Target t = Target.of(arch).withLoopbackTcp();
+        t.denied().forEach((name, nr) -> assertThat(t.run(nr)).as(name).isEqualTo(EPERM));
+        assertThat(t.run(t.cloneNr(), 0x10000000L)).as("clone(CLONE_NEWUSER)").isEqualTo(EPERM);
+        assertThat(t.run(t.clone3Nr())).as("clone3").isEqualTo(ENOSYS);
     }
 
     @ParameterizedTest
@@ -249,6 +289,7 @@ class SeccompProgramTest {
     private static final int JMP_JGE_K = 0x35;
     private static final int JMP_JSET_K = 0x45;
     private static final int RET_K = 0x06;
+    private static final int ALU_AND_K = 0x54;
 
     /** Returns the action; fails on anything a kernel verifier would reject or we did not mean to emit. */
     static int execute(byte[] program, int nr, int auditArch, long... args) {
@@ -275,6 +316,7 @@ class SeccompProgramTest {
                     accumulator = data.getInt(k);
                 }
                 case JMP_JEQ_K -> pc += accumulator == k ? jt : jf;
+                case ALU_AND_K -> accumulator &= k;
                 case JMP_JGE_K -> pc += Integer.compareUnsigned(accumulator, k) >= 0 ? jt : jf;
                 case JMP_JSET_K -> pc += (accumulator & k) != 0 ? jt : jf;
                 case RET_K -> {
