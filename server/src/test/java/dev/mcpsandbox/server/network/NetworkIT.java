@@ -283,6 +283,34 @@ class NetworkIT {
     }
 
     @Test
+    void pipInstallUser_inASession_staysForTheSessionsLaterCalls() {
+        assumeBubblewrap("the container runtime image has no pip");
+        Map<String, Object> install = server.execute(Map.of("language", "python", "network", true, "session",
+                "packages", "code", "import subprocess, sys\n"
+                        + "p = subprocess.run([sys.executable, '-m', 'pip', 'install', '--user', 'tinypkg'],"
+                        + " capture_output=True, text=True)\nprint('PIP', p.returncode, p.stdout, p.stderr)"));
+        assertThat((String) install.get("stdout")).as("stderr: %s", install.get("stderr")).contains("PIP 0");
+        Map<String, Object> later = server.execute(Map.of("language", "python", "session", "packages",
+                "code", "import tinypkg\nprint(tinypkg.VALUE)"));
+        assertThat(later.get("stdout")).as("stderr: %s", later.get("stderr")).isEqualTo("tiny wheel installed\n");
+        Map<String, Object> noNetwork = server.execute(Map.of("language", "python", "session", "packages", "code",
+                "import urllib.request\ntry:\n    urllib.request.urlopen('http://127.0.0.1:" + index.port()
+                        + "/simple/', timeout=5)\n    print('REACHED')\nexcept Exception as e:\n    print('NO NETWORK')"));
+        assertThat(noNetwork.get("stdout")).as("a call of the session without network: true").isEqualTo("NO NETWORK\n");
+        server.call("end_session", Map.of("session", "packages"));
+    }
+
+    @Test
+    void aSessionOpenedWithoutTheNetworkRefusesALaterCallThatAsksForIt() {
+        server.execute(Map.of("language", "python", "session", "offline", "code", "x = 1"));
+        Map<String, Object> refused = server.execute(Map.of("language", "python", "session", "offline",
+                "network", true, "code", "print(x)"));
+        assertThat(((Map<String, Object>) refused.get("error")).get("message")).asString()
+                .contains("was opened without the network");
+        server.call("end_session", Map.of("session", "offline"));
+    }
+
+    @Test
     void pipInstall_fromAnIndexNotListed_failsAndTheResultNamesTheRefusedHost() {
         assumeBubblewrap("the container runtime image has no pip");
         Map<String, Object> r = run("python", """

@@ -8,6 +8,7 @@ status and keeps the state too. Tracebacks start at the user's own frames, as in
 
 import ast
 import builtins
+import importlib
 import io
 import json
 import os
@@ -26,6 +27,14 @@ try:
     del mcp_tools
 except ImportError:
     pass
+
+if os.environ.get("MCP_USER_SITE"):
+    # A session opened with the network may pip install --user into /workspace/.local; -s left that site off
+    # sys.path. Created now, so that packages installed by any later call are found.
+    import site
+
+    os.makedirs(site.getusersitepackages(), exist_ok=True)
+    sys.path.append(site.getusersitepackages())
 
 for _fd in (3, 4):
     os.set_inheritable(_fd, False)  # user code's subprocesses must not hold the kernel's channel
@@ -82,6 +91,7 @@ def _run(filename):
 
 
 def _call(filename, stdin_path):
+    importlib.invalidate_caches()  # an earlier call may have installed or written modules
     try:
         _use_stdin(stdin_path)
         signal.signal(signal.SIGINT, signal.default_int_handler)
