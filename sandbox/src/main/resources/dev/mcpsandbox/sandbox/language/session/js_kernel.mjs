@@ -19,7 +19,10 @@
 // ends the kernel. process.exit(n) ends the call with status n and keeps the state. SIGINT ends the running call
 // with status 130 and keeps the state: a call that is waiting is abandoned (what it awaits may still settle later),
 // a busy one (even `while (true) {}`) is stopped by the inspector's Runtime.terminateExecution, which V8 delivers
-// between two bytecodes. Stdin is the call's: process.stdin and fs.readFileSync(0 or '/dev/stdin') read it.
+// between two bytecodes. That is safe for the call's own code, at its top level or after an await; but when what
+// runs is a callback Node called with its async bookkeeping open (a timer, an immediate, a nextTick: say
+// `setTimeout(() => { for (;;) {} })`), Node finds that bookkeeping broken and ends the process: the kernel dies,
+// the agent says so, and the next call starts fresh, as when the host kills a kernel that does not stop. Stdin is the call's: process.stdin and fs.readFileSync(0 or '/dev/stdin') read it.
 // Running out of heap ends the worker and with it the kernel (the next call starts fresh).
 //
 // Known differences from a single-use run: a top-level await that can never settle (nothing left to run) waits
@@ -38,8 +41,10 @@ const GLOBALS = '/opt/mcp-sandbox/js/globals.mjs';
 const RESULT_LIMIT = 65536;
 // The interrupt word the threads share: whether the running call is to stop, and who stops it.
 const IDLE = 0, REQUESTED = 1, WORKER_STOPPED = 2, TERMINATING = 3;
-// How long an idle worker has to take an interrupt itself before it is treated as busy and terminated.
-const BUSY_AFTER_MS = 100;
+// How long the worker has to take an interrupt itself (it can whenever the call's code is not running) before it
+// is treated as busy and terminated. Generous, because terminating a callback is not always safe (see above);
+// the host waits 2 s before it kills the kernel.
+const BUSY_AFTER_MS = 500;
 // Put before the code on its first line (modules are strict): columns of line 1 are this much too far right.
 const STRICT = '"use strict";';
 
