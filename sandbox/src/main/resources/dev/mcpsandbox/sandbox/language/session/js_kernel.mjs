@@ -21,8 +21,9 @@
 // a busy one (even `while (true) {}`) is stopped by the inspector's Runtime.terminateExecution, which V8 delivers
 // between two bytecodes. That is safe for the call's own code, at its top level or after an await; but when what
 // runs is a callback Node called with its async bookkeeping open (a timer, an immediate, a nextTick: say
-// `setTimeout(() => { for (;;) {} })`), Node finds that bookkeeping broken and ends the process: the kernel dies,
-// the agent says so, and the next call starts fresh, as when the host kills a kernel that does not stop. Stdin is the call's: process.stdin and fs.readFileSync(0 or '/dev/stdin') read it.
+// `setTimeout(() => { for (;;) {} })`; with async_hooks in use, e.g. an AsyncLocalStorage, also code after an
+// await), Node finds that bookkeeping broken and ends the process: the kernel dies, the agent says so, and the
+// next call starts fresh, as when the host kills a kernel that does not stop. Stdin is the call's: process.stdin and fs.readFileSync(0 or '/dev/stdin') read it.
 // Running out of heap ends the worker and with it the kernel (the next call starts fresh).
 //
 // Known differences from a single-use run: a top-level await that can never settle (nothing left to run) waits
