@@ -19,8 +19,17 @@
 // ends the kernel. process.exit(n) ends the call with status n and keeps the state. SIGINT ends the running call
 // with status 130 and keeps the state: a call that is waiting is abandoned (what it awaits may still settle later),
 // a busy one (even `while (true) {}`) is stopped by the inspector's Runtime.terminateExecution, which V8 delivers
-// between two bytecodes. Stdin is the call's: process.stdin and fs.readFileSync(0 or '/dev/stdin') read it.
+// between two bytecodes. That is safe for the call's own code, at its top level or after an await; but when what
+// runs is a callback Node called with its async bookkeeping open (a timer, an immediate, a nextTick: say
+// `setTimeout(() => { for (;;) {} })`; with async_hooks in use, e.g. an AsyncLocalStorage, also code after an
+// await), Node finds that bookkeeping broken and ends the process: the kernel dies, the agent says so, and the
+// next call starts fresh, as when the host kills a kernel that does not stop. Stdin is the call's: process.stdin and fs.readFileSync(0 or '/dev/stdin') read it.
 // Running out of heap ends the worker and with it the kernel (the next call starts fresh).
+//
+// Known differences from a single-use run: a top-level await that can never settle (nothing left to run) waits
+// until the call is interrupted instead of exiting with status 13; an error thrown by a callback that an earlier
+// call left behind is shown with the current file's source line (both calls' files have the same name), and so
+// is TypeScript's source map applied; process.exit outside any call does nothing.
 
 import fs from 'node:fs';
 import inspector from 'node:inspector';
@@ -31,10 +40,12 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 
 const GLOBALS = '/opt/mcp-sandbox/js/globals.mjs';
 const RESULT_LIMIT = 65536;
-// The interrupt word the threads share: which call is to stop, and who stops it.
+// The interrupt word the threads share: whether the running call is to stop, and who stops it.
 const IDLE = 0, REQUESTED = 1, WORKER_STOPPED = 2, TERMINATING = 3;
-// How long an idle worker has to take an interrupt itself before it is treated as busy and terminated.
-const BUSY_AFTER_MS = 100;
+// How long the worker has to take an interrupt itself (it can whenever the call's code is not running) before it
+// is treated as busy and terminated. Generous, because terminating a callback is not always safe (see above);
+// the host waits 2 s before it kills the kernel.
+const BUSY_AFTER_MS = 500;
 // Put before the code on its first line (modules are strict): columns of line 1 are this much too far right.
 const STRICT = '"use strict";';
 
@@ -266,25 +277,23 @@ async function runCalls() {
   }
 
   function settleCall(call, err, answer) {
-    {
-      if (current !== call) return; // interrupted while waiting: the call has ended already
-      if (err) { // the code was terminated: by process.exit or by an interrupt
-        if (call.exitCode === undefined) {
-          printInterrupted();
-          finish(call, 130);
-        } else {
-          finish(call, call.exitCode);
-        }
-        return;
+    if (current !== call) return; // interrupted while waiting: the call has ended already
+    if (err) { // the code was terminated: by process.exit or by an interrupt
+      if (call.exitCode === undefined) {
+        printInterrupted();
+        finish(call, 130);
+      } else {
+        finish(call, call.exitCode);
       }
-      if (answer.exceptionDetails) {
-        const details = answer.exceptionDetails;
-        report(details.exception ? localValue(details.exception) : new Error(details.text), details);
-        finish(call, 1);
-        return;
-      }
-      finish(call, call.failed ? 1 : 0, resultText(localValue(answer.result)));
+      return;
     }
+    if (answer.exceptionDetails) {
+      const details = answer.exceptionDetails;
+      report(details.exception ? localValue(details.exception) : new Error(details.text), details);
+      finish(call, 1);
+      return;
+    }
+    finish(call, call.failed ? 1 : 0, resultText(localValue(answer.result)));
   }
 
   function printInterrupted() {
@@ -344,6 +353,7 @@ async function runCalls() {
       [url, line, column] = [frame[1], Number(frame[2]), Number(frame[3]) - 1];
     } else if (details && details.url) {
       [url, line, column] = [details.url, details.lineNumber + 1, details.columnNumber];
+      if (line === 1 && call !== null && url === pathToFileURL(call.file).href) column -= STRICT.length;
     } else {
       return null;
     }
