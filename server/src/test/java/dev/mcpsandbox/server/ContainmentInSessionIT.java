@@ -28,6 +28,12 @@ class ContainmentInSessionIT extends AbstractContainmentIT {
         return Optional.of("containment");
     }
 
+    /** The session's agent and the kernels of the probes' languages (Python, Bash, JavaScript) live on. */
+    @Override
+    protected int processesAtMostInside() {
+        return 6 + 4;
+    }
+
     @Test
     @Override
     void executionsDoNotShareWorkDirectory() {
