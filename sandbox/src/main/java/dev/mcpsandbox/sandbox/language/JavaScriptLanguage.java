@@ -96,11 +96,14 @@ final class JavaScriptLanguage implements Language {
 
     /** Under the guest directory; the kernel loads the globals a single-use run gets from the preload. */
     static final String KERNEL = SessionKernel.GUEST_DIR + "js_kernel.mjs";
+    /** The kernel's rewriting of module syntax, which it imports from beside itself. */
+    static final String SCRIPT_SYNTAX = SessionKernel.GUEST_DIR + "js_script_syntax.mjs";
     static final String GLOBALS = "js/globals.mjs";
 
     /** The preload, the globals and the kernel: what a run of JavaScript or TypeScript needs in the sandbox. */
     static Map<String, String> runtimeFiles() {
-        return Map.of(PRELOAD, PRELOAD_SOURCE, GLOBALS, GLOBALS_SOURCE, KERNEL, BundledScripts.text(KERNEL));
+        return Map.of(PRELOAD, PRELOAD_SOURCE, GLOBALS, GLOBALS_SOURCE, KERNEL, BundledScripts.text(KERNEL),
+                SCRIPT_SYNTAX, BundledScripts.text(SCRIPT_SYNTAX));
     }
 
     @Override
