@@ -92,7 +92,7 @@ public final class Main implements Callable<Integer> {
             assembly.close();
             return 0;
         }
-        ServedFeatures features = ServedFeatures.of(assembly, assembly.metrics(), Version.number());
+        ServedFeatures features = ServedFeatures.of(assembly, assembly.metrics(), ServerVersion.number());
         if (httpOptions.isPresent()) {
             return serveHttp(features, httpOptions.get());
         }
@@ -112,7 +112,7 @@ public final class Main implements Callable<Integer> {
             Thread exit = new Thread(() -> System.exit(0), "stdin-closed");
             exit.start();
         }));
-        log.info("mcp-sandbox {} serving on stdio", Version.number());
+        log.info("mcp-sandbox {} serving on stdio", ServerVersion.number());
         // The SDK's stdio reader ends at EOF on stdin; then the process exits and the hook cleans up.
         return 0;
     }
@@ -139,14 +139,9 @@ public final class Main implements Callable<Integer> {
     }
 
     static final class Version implements CommandLine.IVersionProvider {
-        static String number() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return v == null ? "dev" : v;
-        }
-
         @Override
         public String[] getVersion() {
-            return new String[]{"mcp-sandbox " + number()};
+            return new String[]{"mcp-sandbox " + ServerVersion.number()};
         }
     }
 }
