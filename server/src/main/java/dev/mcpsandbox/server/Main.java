@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "JSON configuration file (every key optional).")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "JSON configuration file (every key optional;"
+            + " default: MCP_SANDBOX_CONFIG_JSON, else the built-in defaults).")
     private Path configFile;
 
     @Option(names = "--check", description = "Check the configuration and the sandbox, print what is enforced, and exit.")
@@ -58,7 +59,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws Exception {
         ServerConfig config;
         try {
-            config = configFile == null ? ServerConfig.defaults() : ConfigLoader.load(configFile);
+            config = ConfigLoader.load(Optional.ofNullable(configFile), System.getenv());
         } catch (InvalidConfigException e) {
             System.err.println(e.getMessage());
             return 2;
