@@ -3,8 +3,13 @@ package dev.mcpsandbox.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpsandbox.sandbox.backend.scratch.ScratchSpace;
-import dev.mcpsandbox.server.distribution.StdioSmoke;
 import dev.mcpsandbox.server.distribution.StdioSmoke.Answer;
+import dev.mcpsandbox.server.distribution.StdioSmoke;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,9 +19,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -96,6 +108,72 @@ class ServerImageIT {
         Answer answer = StdioSmoke.fortyTwo(dockerRun(options, List.of()), env());
         assertThat(answer.isError()).as(answer.stderr().toString()).isFalse();
         assertThat(answer.stdout()).isEqualTo("42\n");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void modeA_overStreamableHttpWithAToken_answers42() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        String token = "image-it-token-0123456789abcdef0123456";
+        List<String> options = new ArrayList<>(MODE_A);
+        // The project's engine has no bridge network to publish a port from (-p): the host's network stands in.
+        options.set(options.indexOf("none"), "host");
+        options.addAll(List.of("-d", "-e", "MCP_SANDBOX_TOKEN=" + token));
+        String container = docker(dockerRun(options, List.of("--http", "127.0.0.1:" + port))).strip();
+        try {
+            URI base = URI.create("http://127.0.0.1:" + port);
+            HttpClient http = HttpClient.newHttpClient();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!healthy(http, base)) {
+                assertThat(System.nanoTime()).as("the server in the container answers /healthz").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            HttpResponse<String> refused = http.send(HttpRequest.newBuilder(base.resolve("/mcp"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).header("Content-Type", "application/json").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).as("no token").isEqualTo(401);
+            McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(base.toString())
+                            .endpoint("/mcp").addHttpRequestCustomizer((request, method, uri, body, context) ->
+                                    request.header("Authorization", "Bearer " + token)).build())
+                    .requestTimeout(Duration.ofSeconds(120)).initializationTimeout(Duration.ofSeconds(60)).build();
+            try {
+                client.initialize();
+                CallToolResult result = client.callTool(CallToolRequest.builder("execute_code")
+                        .arguments(Map.of("language", "python", "code", "print(6*7)")).build());
+                assertThat(((Map<String, Object>) result.structuredContent()).get("stdout")).isEqualTo("42\n");
+            } finally {
+                client.closeGracefully();
+            }
+        } finally {
+            docker(List.of("docker", "rm", "-f", container));
+        }
+    }
+
+    private static boolean healthy(HttpClient http, URI base) {
+        try {
+            return http.send(HttpRequest.newBuilder(base.resolve("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Runs a docker command against the engine under test; its output, or a failure with it. */
+    private String docker(List<String> command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(env());
+        Process p = builder.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", command) + ":\n" + out).isZero();
+        return out;
     }
 
     @Test
