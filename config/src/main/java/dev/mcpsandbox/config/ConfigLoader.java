@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -37,7 +39,45 @@ public final class ConfigLoader {
         return parse(text, file.toString());
     }
 
+    /**
+     * The configuration as the server starts with it: the file if one is given, else {@code MCP_SANDBOX_CONFIG_JSON},
+     * else the defaults; then the keys set by single variables ({@code MCP_SANDBOX_BACKEND}, ...), and
+     * {@code ${NAME}} references in the {@code env} and {@code headers} of {@code mcpServers} replaced from
+     * {@code env}.
+     */
+    public static ServerConfig load(Optional<Path> file, Map<String, String> env) throws InvalidConfigException {
+        String json;
+        String source;
+        if (file.isPresent()) {
+            if (env.containsKey(EnvironmentOverlay.CONFIG_JSON)) {
+                throw new InvalidConfigException(file.get().toString(), List.of(new ConfigProblem("(file)",
+                        "both --config and " + EnvironmentOverlay.CONFIG_JSON + " are given; use one")));
+            }
+            source = file.get().toString();
+            try {
+                json = Files.readString(file.get());
+            } catch (IOException e) {
+                throw new InvalidConfigException(source,
+                        List.of(new ConfigProblem("(file)", "cannot read " + source + ": " + e.getMessage())));
+            }
+        } else {
+            source = env.containsKey(EnvironmentOverlay.CONFIG_JSON) ? EnvironmentOverlay.CONFIG_JSON : "(defaults)";
+            json = env.getOrDefault(EnvironmentOverlay.CONFIG_JSON, "{}");
+        }
+        return parse(json, source, env);
+    }
+
+    /** {@link #parse(String, String)} with the environment's keys and {@code ${NAME}} references applied. */
+    public static ServerConfig parse(String json, String source, Map<String, String> env) throws InvalidConfigException {
+        return parse(json, source, Optional.of(env));
+    }
+
     public static ServerConfig parse(String json, String source) throws InvalidConfigException {
+        return parse(json, source, Optional.empty());
+    }
+
+    private static ServerConfig parse(String json, String source, Optional<Map<String, String>> env)
+            throws InvalidConfigException {
         JsonNode root;
         try {
             root = Binding.JSON.readTree(json);
@@ -46,10 +86,19 @@ public final class ConfigLoader {
                     "not valid JSON at line " + e.getLocation().getLineNr() + ", column "
                             + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage())));
         }
-        if (root == null || root.isMissingNode()) {
+        if ((root == null || root.isMissingNode()) && env.isEmpty()) {
             return ServerConfig.defaults();
         }
+        if (root == null || root.isMissingNode()) {
+            root = Binding.JSON.createObjectNode();
+        }
+        List<ConfigProblem> expansion = new ArrayList<>();
+        if (env.isPresent() && root instanceof ObjectNode tree) {
+            EnvironmentOverlay.applyKeys(tree, env.get());
+            EnvironmentOverlay.expandReferences(tree, env.get(), expansion);
+        }
         List<ConfigProblem> problems = new ArrayList<>(SCHEMA.check(root));
+        problems.addAll(expansion);
         if (!(root instanceof ObjectNode file)) {
             throw new InvalidConfigException(source, problems);
         }

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "JSON configuration file (every key optional).")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "JSON configuration file (every key optional;"
+            + " default: MCP_SANDBOX_CONFIG_JSON, else the built-in defaults).")
     private Path configFile;
 
     @Option(names = "--check", description = "Check the configuration and the sandbox, print what is enforced, and exit.")
@@ -58,7 +59,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws Exception {
         ServerConfig config;
         try {
-            config = configFile == null ? ServerConfig.defaults() : ConfigLoader.load(configFile);
+            config = ConfigLoader.load(Optional.ofNullable(configFile), System.getenv());
         } catch (InvalidConfigException e) {
             System.err.println(e.getMessage());
             return 2;
@@ -92,7 +93,7 @@ public final class Main implements Callable<Integer> {
             assembly.close();
             return 0;
         }
-        ServedFeatures features = ServedFeatures.of(assembly, assembly.metrics(), Version.number());
+        ServedFeatures features = ServedFeatures.of(assembly, assembly.metrics(), ServerVersion.number());
         if (httpOptions.isPresent()) {
             return serveHttp(features, httpOptions.get());
         }
@@ -112,7 +113,7 @@ public final class Main implements Callable<Integer> {
             Thread exit = new Thread(() -> System.exit(0), "stdin-closed");
             exit.start();
         }));
-        log.info("mcp-sandbox {} serving on stdio", Version.number());
+        log.info("mcp-sandbox {} serving on stdio", ServerVersion.number());
         // The SDK's stdio reader ends at EOF on stdin; then the process exits and the hook cleans up.
         return 0;
     }
@@ -139,14 +140,9 @@ public final class Main implements Callable<Integer> {
     }
 
     static final class Version implements CommandLine.IVersionProvider {
-        static String number() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return v == null ? "dev" : v;
-        }
-
         @Override
         public String[] getVersion() {
-            return new String[]{"mcp-sandbox " + number()};
+            return new String[]{"mcp-sandbox " + ServerVersion.number()};
         }
     }
 }

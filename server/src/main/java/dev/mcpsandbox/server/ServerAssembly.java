@@ -11,6 +11,8 @@ import dev.mcpsandbox.sandbox.execution.CodeRunner;
 import dev.mcpsandbox.sandbox.execution.ExecutionAudit;
 import dev.mcpsandbox.server.operations.Metrics;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
+import dev.mcpsandbox.sandbox.language.VersionCache;
+import dev.mcpsandbox.sandbox.backend.scratch.RunDirectory;
 import dev.mcpsandbox.server.tools.ExecuteCodeTool;
 import dev.mcpsandbox.server.tools.InFlightCalls;
 import dev.mcpsandbox.server.tools.EndSessionTool;
@@ -89,7 +91,11 @@ public final class ServerAssembly implements AutoCloseable {
         }
         health.enforced().forEach(e -> log.info("isolation: {}", e));
         health.weakened().forEach(w -> log.warn("isolation weakened: {}", w));
-        LanguageCatalog languages = LanguageCatalog.detect(config).restrictedTo(backend::cannotRun);
+        // The work root exists now (the backend prepared it, owned by this user): the versions read at the last
+        // start are kept there.
+        VersionCache versions = VersionCache.in(RunDirectory.workRoot(config.execution().workRoot())
+                .resolve("toolchain-versions.json"));
+        LanguageCatalog languages = LanguageCatalog.detect(config, versions).restrictedTo(backend::cannotRun);
         AuditSink audit = config.audit().file().isPresent()
                 ? JsonLinesAuditSink.open(config.audit().file().get()) : AuditSink.NONE;
         boolean processesByRlimit = backend.processCapByRlimit()

@@ -83,6 +83,11 @@ public final class LanguageCatalog {
     }
 
     public static LanguageCatalog detect(ServerConfig config) {
+        return detect(config, VersionCache.none());
+    }
+
+    /** Detects the languages, reusing the versions {@code versions} holds for binaries unchanged since. */
+    public static LanguageCatalog detect(ServerConfig config, VersionCache versions) {
         // Each detection starts a process to read a version and mostly waits for it (javac alone takes ~0.4 s),
         // so every language gets a thread of its own: the common pool has one thread on two cores.
         java.util.concurrent.ExecutorService detectors = java.util.concurrent.Executors.newFixedThreadPool(KNOWN.size(),
@@ -97,7 +102,7 @@ public final class LanguageCatalog {
             if (lc.enabled()) {
                 probes.put(language, java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                     try {
-                        return detectOne(language, lc);
+                        return detectOne(language, lc, versions);
                     } catch (IOException e) {
                         throw new java.util.concurrent.CompletionException(e);
                     }
@@ -123,10 +128,12 @@ public final class LanguageCatalog {
             }
         }
         detectors.shutdown();
+        versions.save();
         return new LanguageCatalog(available, missing);
     }
 
-    private static DetectedLanguage detectOne(Language language, LanguageConfig config) throws IOException {
+    private static DetectedLanguage detectOne(Language language, LanguageConfig config, VersionCache versions)
+            throws IOException {
         List<String> candidates = config.command().isEmpty() ? language.candidateBinaries() : List.of(config.command().get(0));
         IOException last = null;
         for (String candidate : candidates) {
@@ -142,7 +149,13 @@ public final class LanguageCatalog {
                 if (missingCompanion.isPresent()) {
                     throw new IOException(missingCompanion.get());
                 }
-                String version = language.parseVersion(runForVersion(real, language.versionArguments()));
+                List<String> arguments = language.versionArguments();
+                Optional<String> known = versions.lookup(real, arguments, language.requiredFiles());
+                String output = known.isPresent() ? known.get() : runForVersion(real, arguments);
+                String version = language.parseVersion(output);
+                if (known.isEmpty()) {
+                    versions.remember(real, arguments, language.requiredFiles(), output);
+                }
                 List<String> readOnly = new ArrayList<>(config.extraReadOnlyPaths());
                 language.hostPathsNeeded(real.toString()).stream()
                         .filter(p -> !readOnly.contains(p) && !HostConfigFiles.PATHS.contains(p)).forEach(readOnly::add);

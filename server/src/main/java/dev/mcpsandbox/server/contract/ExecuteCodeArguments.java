@@ -10,26 +10,22 @@ import java.util.Optional;
 
 /** The arguments of {@code execute_code}: the wire contract of DESIGN.md. */
 public record ExecuteCodeArguments(
-        @JsonProperty(required = true) @JsonPropertyDescription("One of: {languages} (see list_languages).")
+        @JsonProperty(required = true) @JsonPropertyDescription("One of: {languages}.")
         String language,
-        @JsonProperty(required = true) @JsonPropertyDescription("The complete program. Print results to stdout.")
+        @JsonProperty(required = true) @JsonPropertyDescription("The whole program; print results to stdout.")
         String code,
-        @JsonPropertyDescription("Input files: relative path -> text content, written into the work directory"
-                + " (/workspace) before the code runs.")
+        @JsonPropertyDescription("Input files: relative path -> text, written to /workspace first.")
         Map<String, String> files,
-        @JsonPropertyDescription("Text fed to the program's standard input.")
         Optional<String> stdin,
-        @JsonPropertyDescription("Format diagram languages (graphviz, mermaid) render to: \"png\" (default) or \"svg\".")
+        @JsonPropertyDescription("Diagrams: png (default) or svg.")
         Optional<String> imageFormat,
-        @JsonPropertyDescription("Wall-clock limit in seconds, default {timeoutSeconds.default}, at most"
-                + " {timeoutSeconds.max}.")
+        @JsonPropertyDescription("Wall-clock seconds, default {timeoutSeconds.default}, max {timeoutSeconds.max}.")
         Optional<Long> timeoutSeconds,
-        @JsonPropertyDescription("Lower (or, up to the maxima, raise) other limits for this run.")
+        @JsonPropertyDescription("Other limits for this run, up to the maxima list_languages gives.")
         Optional<RequestedLimits> limits,
         @JsonPropertyDescription("true: reach the hosts the operator allows (see list_languages), through an audited proxy.")
         Optional<Boolean> network,
-        @JsonPropertyDescription("Run in this named session (e.g. \"analysis\"): variables, imports and /workspace"
-                + " files persist between calls with the same name. Omit for a fresh sandbox.")
+        @JsonPropertyDescription("A name: calls with it share variables and /workspace files. Omit for a fresh sandbox.")
         Optional<String> session) {
 
     public ExecuteCodeArguments {
@@ -56,11 +52,11 @@ public record ExecuteCodeArguments(
 
     /** The limits a run may ask for besides its time; each name is a {@link ResourceLimits.Key}'s. */
     public record RequestedLimits(
-            @JsonPropertyDescription("default {memoryMb.default}, at most {memoryMb.max}") Optional<Long> memoryMb,
-            @JsonPropertyDescription("default {processes.default}, at most {processes.max}") Optional<Long> processes,
-            @JsonPropertyDescription("default {outputBytes.default}, at most {outputBytes.max}") Optional<Long> outputBytes,
-            @JsonPropertyDescription("default {fileSizeMb.default}, at most {fileSizeMb.max}") Optional<Long> fileSizeMb,
-            @JsonPropertyDescription("default {diskMb.default}, at most {diskMb.max}") Optional<Long> diskMb) {
+            Optional<Long> memoryMb,
+            Optional<Long> processes,
+            Optional<Long> outputBytes,
+            Optional<Long> fileSizeMb,
+            Optional<Long> diskMb) {
 
         public RequestedLimits {
             memoryMb = memoryMb == null ? Optional.empty() : memoryMb;

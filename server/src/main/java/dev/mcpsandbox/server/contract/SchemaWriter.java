@@ -18,9 +18,15 @@ import java.util.Optional;
 /**
  * Writes the JSON Schema of a contract record from its components, so the record is the one place a field is
  * declared: its name, its type, whether it is required ({@code @JsonProperty(required = true)} on arguments;
- * every field of a result is always present, as null when empty, unless it is {@code @JsonInclude(NON_ABSENT)})
+ * every field of a result is always present, as null when empty, unless it is {@code @JsonInclude(NON_ABSENT)},
+ * which the schema does not repeat)
  * and its description ({@code @JsonPropertyDescription}, whose
  * {@code {placeholders}} take this server's facts: languages, default limits).
+ *
+ * <p>Every client sends the whole {@code tools/list} to the model, so a result's schema stays short: its fields with
+ * their types, nested records as plain objects, no {@code required} list (every field of a result is always
+ * present, except the {@code NON_ABSENT} ones), no descriptions (the descriptions stay on the records, for readers
+ * of the code and of docs/). The arguments' schema keeps its descriptions: they are what a model reads to call.
  */
 final class SchemaWriter {
     /** How an {@code Optional} field is written: left out of {@code required} (arguments), or as a nullable value (results). */
@@ -45,8 +51,10 @@ final class SchemaWriter {
         for (RecordComponent c : record.getRecordComponents()) {
             Map<String, Object> schema = new LinkedHashMap<>(of(c.getGenericType()));
             boolean optional = isOptional(c.getGenericType());
-            Optional.ofNullable(c.getAccessor().getAnnotation(JsonPropertyDescription.class)).map(d -> fill(d.value()))
-                    .filter(d -> !d.isEmpty()).ifPresent(d -> schema.put("description", d));
+            if (direction == Direction.ARGUMENTS) {
+                Optional.ofNullable(c.getAccessor().getAnnotation(JsonPropertyDescription.class)).map(d -> fill(d.value()))
+                        .filter(d -> !d.isEmpty()).ifPresent(d -> schema.put("description", d));
+            }
             properties.put(c.getName(), schema);
             JsonProperty property = c.getAccessor().getAnnotation(JsonProperty.class);
             boolean leftOutWhenEmpty = Optional.ofNullable(c.getAccessor().getAnnotation(JsonInclude.class))
@@ -54,7 +62,7 @@ final class SchemaWriter {
             if (leftOutWhenEmpty) {
                 schema.putAll(of(((ParameterizedType) c.getGenericType()).getActualTypeArguments()[0]));
             }
-            if (direction == Direction.RESULT && !leftOutWhenEmpty || property != null && property.required()) {
+            if (direction == Direction.ARGUMENTS && property != null && property.required()) {
                 required.add(c.getName());
             }
             if (direction == Direction.ARGUMENTS && optional && property != null && property.required()) {
@@ -90,10 +98,14 @@ final class SchemaWriter {
                 return inner;
             }
             if (raw == List.class) {
+                if (direction == Direction.RESULT && args[0] instanceof Class<?> item && item.isRecord()) {
+                    return Map.of("type", "array");
+                }
                 return Map.of("type", "array", "items", of(args[0]));
             }
             if (raw == Map.class) {
-                return Map.of("type", "object", "additionalProperties", of(args[1]));
+                return direction == Direction.RESULT ? Map.of("type", "object")
+                        : Map.of("type", "object", "additionalProperties", of(args[1]));
             }
             throw new IllegalArgumentException("no schema for " + type);
         }
@@ -121,7 +133,7 @@ final class SchemaWriter {
             return Map.of("type", "string", "enum", names);
         }
         if (c.isRecord()) {
-            return object(c);
+            return direction == Direction.RESULT ? Map.of("type", "object") : object(c);
         }
         throw new IllegalArgumentException("no schema for " + type);
     }

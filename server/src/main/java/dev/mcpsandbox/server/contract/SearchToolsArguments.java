@@ -6,13 +6,13 @@ import java.util.Optional;
 
 /** The arguments of {@code search_tools}. */
 public record SearchToolsArguments(
-        @JsonPropertyDescription("Words to look for in tool names and descriptions; empty lists all.")
+        @JsonPropertyDescription("Words to match; empty lists all.")
         Optional<String> query,
-        @JsonPropertyDescription("Also return each tool's input schema and a ready-to-paste call.")
+        @JsonPropertyDescription("Also input schemas and an example call.")
         Optional<Boolean> detail,
-        @JsonPropertyDescription("Language of the example call (python, javascript, bash); default python.")
+        @JsonPropertyDescription("Of the example: python, javascript or bash.")
         Optional<String> language,
-        @JsonPropertyDescription("At most this many matches (default {searchLimit.default}, at most {searchLimit.max}).")
+        @JsonPropertyDescription("Max matches, default {searchLimit.default}, max {searchLimit.max}.")
         Optional<Long> limit) {
 
     public SearchToolsArguments {

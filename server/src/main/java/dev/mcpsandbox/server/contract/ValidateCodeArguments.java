@@ -5,6 +5,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** The arguments of {@code validate_code}. */
 public record ValidateCodeArguments(
-        @JsonProperty(required = true) @JsonPropertyDescription("One of: {languages}.") String language,
-        @JsonProperty(required = true) @JsonPropertyDescription("The program to check.") String code) {
+        @JsonProperty(required = true) @JsonPropertyDescription("As for execute_code.") String language,
+        @JsonProperty(required = true) @JsonPropertyDescription("The program.") String code) {
 }

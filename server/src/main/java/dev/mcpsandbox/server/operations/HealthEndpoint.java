@@ -3,6 +3,7 @@ package dev.mcpsandbox.server.operations;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
 import dev.mcpsandbox.server.ServerAssembly;
+import dev.mcpsandbox.server.ServerVersion;
 import dev.mcpsandbox.tools.registry.ServerStatus;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -15,7 +16,7 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
- * {@code GET /healthz}: 200 with {@code {status, backend, languages, upstreamServers}} while serving,
+ * {@code GET /healthz}: 200 with {@code {status, version, backend, languages, upstreamServers}} while serving,
  * 503 with status {@code stopping} once shutdown began (so a load balancer stops sending work).
  * Needs no token, so it says only what a probe needs: no limits, paths or upstream error details.
  */
@@ -35,6 +36,7 @@ public final class HealthEndpoint extends HttpServlet {
         boolean stop = stopping.getAsBoolean();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", stop ? "stopping" : "ok");
+        body.put("version", ServerVersion.number());
         body.put("backend", assembly.config().backend().jsonName());
         body.put("languages", assembly.languages().available().stream().map(DetectedLanguage::id).toList());
         body.put("upstreamServers", assembly.toolLayer().servers().stream().map(HealthEndpoint::server).toList());

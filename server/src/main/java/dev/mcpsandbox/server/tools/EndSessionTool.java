@@ -29,11 +29,10 @@ public final class EndSessionTool {
 
     public SyncToolSpecification specification() {
         Tool tool = Tool.builder(NAME, contract.inputSchema())
-                .title("End a session")
-                .description("End one of your execute_code sessions now: its variables, processes and files are"
-                        + " discarded. Sessions also end after being idle (see list_languages).")
-                .annotations(new ToolAnnotations("End a session", false, true, true, false, false))
-                .outputSchema(contract.outputSchema())
+                .title("End session")
+                .description("End an execute_code session now, discarding its state and files.")
+                // Only what differs from the protocol's defaults (see ExecuteCodeTool): idempotent, no open world.
+                .annotations(new ToolAnnotations(null, null, null, true, false, null))
                 .build();
         return SyncToolSpecification.builder().tool(tool).callHandler(this::call).build();
     }

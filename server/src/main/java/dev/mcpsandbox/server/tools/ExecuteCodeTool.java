@@ -60,17 +60,15 @@ public final class ExecuteCodeTool {
     public SyncToolSpecification specification() {
         ResourceLimits d = limits.defaults();
         Tool tool = Tool.builder(NAME, contract.inputSchema())
-                .title("Execute code in a sandbox")
-                .description("Run a program in an isolated sandbox and return its output. Languages: "
-                        + languages.availableIds() + ". No network; the work directory /workspace (and /tmp) is private and"
-                        + " discarded afterwards, unless the call names a session: then Python, JavaScript, Bash and Ruby"
-                        + " keep their variables and /workspace keeps its files for the next call with that name (a"
-                        + " last expression's value comes back as result); end_session frees it. Default limits: " + d.timeoutSeconds() + " s, " + d.memoryMb()
-                        + " MB memory, " + d.processes() + " processes, " + d.outputBytes() + " bytes of output. Files"
-                        + " the code writes under out/ come back (images as image content). Compiled languages are"
-                        + " compiled first (cached by content). Check code first with validate_code if unsure;"
-                        + " list_languages shows versions and limits.")
-                .annotations(new ToolAnnotations("Execute code in a sandbox", false, false, false, false, false))
+                .title("Run code")
+                // Every client sends tools/list to the model on each turn: what it needs to call, nothing more
+                // (the languages are in the language argument's description).
+                .description("Run a program in a fresh sandbox (no network, private /workspace); returns stdout, stderr,"
+                        + " exitCode. Default limits: " + d.timeoutSeconds() + " s, " + d.memoryMb() + " MB, "
+                        + d.processes() + " processes, " + d.outputBytes() + " output bytes. Files under out/ come back."
+                        + " With a session name, state persists between calls (a last expression is the result).")
+                // Only what differs from the protocol's defaults: not destructive, no open world.
+                .annotations(new ToolAnnotations(null, null, false, null, false, null))
                 .outputSchema(contract.outputSchema())
                 .build();
         return SyncToolSpecification.builder().tool(tool).callHandler(this::call).build();

@@ -42,11 +42,11 @@ public final class ListLanguagesTool {
 
     public SyncToolSpecification specification() {
         Tool tool = Tool.builder(NAME, contract.inputSchema())
-                .title("List runnable languages")
-                .description("The languages execute_code can run here, with their versions, file extensions, and the"
-                        + " default and maximum limits a run may use; and your open sessions.")
-                .annotations(new ToolAnnotations("List runnable languages", true, false, true, false, false))
-                .outputSchema(contract.outputSchema())
+                .title("Languages")
+                .description("Languages execute_code runs here, with versions, limits, and your open sessions.")
+                .annotations(new ToolAnnotations(null, true, null, null, false, null))
+                // No output schema: every turn's tools/list carries it (issue 17: 4 KB for all tools), and the
+                // text content says the same as the structured content.
                 .build();
         return SyncToolSpecification.builder().tool(tool).callHandler((exchange, request) -> {
             if (contract.parse(request.arguments()) instanceof ToolContract.Invalid<NoArguments> invalid) {

@@ -43,14 +43,12 @@ public final class SearchToolsTool {
 
     public SyncToolSpecification specification() {
         Tool tool = Tool.builder(NAME, contract.inputSchema())
-                .title("Find tools sandboxed code can call")
-                .description("Search the MCP tools that code run by execute_code may call (code mode). Returns names and"
-                        + " descriptions; with detail: true also input schemas and a ready-to-paste call. In code:"
-                        + " Python tools.<server>.<tool>(**args), JavaScript await tools.<server>.<tool>({...}),"
-                        + " Bash `tool server.tool '{json}'`. Typed stubs of all tools: resources mcp-sandbox://tools/python"
-                        + " and mcp-sandbox://tools/typescript.")
-                .annotations(new ToolAnnotations("Find tools sandboxed code can call", true, false, true, false, false))
-                .outputSchema(contract.outputSchema())
+                .title("Find callable tools")
+                .description("Find the MCP tools code may call. Python: tools.<server>.<tool>(**args); JavaScript:"
+                        + " await tools.<server>.<tool>({...}); others: `tool server.tool '{json}'`.")
+                .annotations(new ToolAnnotations(null, true, null, null, false, null))
+                // No output schema: every turn's tools/list carries it (issue 17: 4 KB for all tools), and the
+                // text content says the same as the structured content.
                 .build();
         return SyncToolSpecification.builder().tool(tool).callHandler(this::call).build();
     }

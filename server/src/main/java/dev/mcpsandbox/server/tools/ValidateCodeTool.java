@@ -49,12 +49,11 @@ public final class ValidateCodeTool {
 
     public SyncToolSpecification specification() {
         Tool tool = Tool.builder(NAME, contract.inputSchema())
-                .title("Check code without running it")
-                .description("Parse code with the language's own checker inside the sandbox (Python: compile; JavaScript:"
-                        + " node --check; Bash: bash -n) and return syntax errors with line and column, plus advisory"
-                        + " findings such as 'opens a network socket' (the sandbox has no network).")
-                .annotations(new ToolAnnotations("Check code without running it", true, false, true, false, false))
-                .outputSchema(contract.outputSchema())
+                .title("Check code")
+                .description("Check code without running it: syntax errors with line and column, and advisory findings.")
+                .annotations(new ToolAnnotations(null, true, null, null, false, null))
+                // No output schema: every turn's tools/list carries it (issue 17: 4 KB for all tools), and the
+                // text content says the same as the structured content.
                 .build();
         return SyncToolSpecification.builder().tool(tool).callHandler(this::call).build();
     }

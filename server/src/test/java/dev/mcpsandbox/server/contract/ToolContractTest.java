@@ -78,7 +78,7 @@ class ToolContractTest {
         assertThat(input.get("additionalProperties")).isEqualTo(false);
         Map<String, Object> props = (Map<String, Object>) input.get("properties");
         assertThat(((Map<String, Object>) props.get("language")).get("description")).isEqualTo(
-                "One of: python, bash (see list_languages).");
+                "One of: python, bash.");
         Map<String, Object> output = execute.outputSchema();
         Map<String, Object> limitHit = (Map<String, Object>) ((Map<String, Object>) output.get("properties")).get("limitHit");
         List<Object> names = new java.util.ArrayList<>();
@@ -97,8 +97,8 @@ class ToolContractTest {
         assertThat(structured).containsEntry("limitHit", "timeout").containsEntry("exitCode", null)
                 .containsEntry("result", 42).containsEntry("compile", null);
         @SuppressWarnings("unchecked")
-        List<String> required = (List<String>) execute.outputSchema().get("required");
-        assertThat(structured.keySet()).containsExactlyElementsOf(required);
+        Map<String, Object> published = (Map<String, Object>) execute.outputSchema().get("properties");
+        assertThat(structured.keySet()).containsExactlyElementsOf(published.keySet());
     }
 
     private String invalid(Map<String, Object> sent) {

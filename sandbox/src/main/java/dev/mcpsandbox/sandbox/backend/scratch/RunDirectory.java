@@ -29,7 +29,7 @@ public final class RunDirectory {
      */
     public static Path prepare(Optional<Path> configuredWorkRoot) throws IOException {
         int ownUid = effectiveUid();
-        Path workRoot = configuredWorkRoot.orElse(Path.of(System.getProperty("java.io.tmpdir"), "mcp-sandbox-" + ownUid));
+        Path workRoot = workRoot(configuredWorkRoot);
         Files.createDirectories(workRoot);
         // In a shared directory such as /tmp another user could have made this path first (or a symlink).
         if (Files.isSymbolicLink(workRoot)
@@ -43,6 +43,11 @@ public final class RunDirectory {
         ScratchSpace.deleteTree(runRoot);
         Files.createDirectory(runRoot, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
         return runRoot;
+    }
+
+    /** The parent of every server's run directory: the configured one, or {@code <tmp>/mcp-sandbox-<uid>}. */
+    public static Path workRoot(Optional<Path> configuredWorkRoot) {
+        return configuredWorkRoot.orElse(Path.of(System.getProperty("java.io.tmpdir"), "mcp-sandbox-" + effectiveUid()));
     }
 
     /** Whether this process may mount a size-capped tmpfs per sandbox (root, or CAP_SYS_ADMIN). */

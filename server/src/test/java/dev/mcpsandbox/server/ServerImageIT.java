@@ -1,0 +1,204 @@
+package dev.mcpsandbox.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpsandbox.sandbox.backend.scratch.ScratchSpace;
+import dev.mcpsandbox.server.distribution.StdioSmoke.Answer;
+import dev.mcpsandbox.server.distribution.StdioSmoke;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The server's container image (bin/build-server-image, built here from the jar under test) started the way an MCP
+ * client starts it, {@code docker run -i --rm}, by the Java SDK's client: in mode (a) with bubblewrap inside the
+ * container and only the options README lists, each shown to be needed; in mode (b) with the docker and gvisor
+ * backends through the engine's socket mounted in. Runs in the docker-backend execution (it needs the engine).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ServerImageIT {
+    private static final String IMAGE = "mcp-sandbox/server-it:latest";
+    /** Mode (a): what bubblewrap needs inside a container, and nothing else (README, "Container image"). */
+    private static final List<String> MODE_A = List.of("--network", "none", "--cap-drop", "ALL",
+            "--security-opt", "no-new-privileges", "--security-opt", "seccomp=unconfined",
+            "--security-opt", "systempaths=unconfined");
+
+    private String host;
+    private Path workRoot;
+
+    @BeforeAll
+    void buildImage() throws Exception {
+        Assumptions.assumeTrue("docker".equals(System.getProperty("sandbox.backend")),
+                "runs in the docker-backend execution, which has the engine");
+        host = BackendUnderTest.current().dockerHost().orElseThrow();
+        Path root = Path.of(System.getProperty("mcpSandbox.root", "..")).toAbsolutePath().normalize();
+        ProcessBuilder builder = new ProcessBuilder(root.resolve("bin/build-server-image").toString(), "--tag",
+                IMAGE.substring(0, IMAGE.indexOf(':'))).directory(root.toFile()).redirectErrorStream(true);
+        builder.environment().putAll(env());
+        Process build = builder.start();
+        build.getOutputStream().close();
+        String log = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(build.waitFor(10, TimeUnit.MINUTES)).isTrue();
+        assertThat(build.exitValue()).as(log).isZero();
+        assertThat(log).as("the training run made the class-data archive").doesNotContain("no class-data archive");
+        workRoot = Files.createTempDirectory(Path.of("/var/tmp"), "mcp-sandbox-image-it");
+    }
+
+    @AfterAll
+    void removeWorkRoot() {
+        if (workRoot != null) {
+            ScratchSpace.deleteTree(workRoot);
+        }
+    }
+
+    @Test
+    void modeA_bubblewrapInsideTheContainer_answers42() throws Exception {
+        Answer answer = StdioSmoke.fortyTwo(dockerRun(MODE_A, List.of()), env());
+        assertThat(answer.isError()).as(answer.stderr().toString()).isFalse();
+        assertThat(answer.stdout()).isEqualTo("42\n");
+        assertThat(answer.serverVersion()).isEqualTo(System.getProperty("mcpSandbox.version"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"seccomp=unconfined", "systempaths=unconfined"})
+    void modeA_eachExtraOptionIsNeeded(String option) throws Exception {
+        List<String> without = new ArrayList<>(MODE_A);
+        int at = without.indexOf(option);
+        without.remove(at);
+        without.remove(at - 1);
+        Answer answer = StdioSmoke.fortyTwo(dockerRun(without, List.of()), env());
+        assertThat(answer.isError()).isTrue();
+        assertThat(String.valueOf(answer.structured().get("stderr"))).startsWith("bwrap:");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"docker", "gvisor"})
+    void modeB_containerBackendThroughTheMountedSocket_answers42(String backend) throws Exception {
+        String socket = host.substring("unix://".length());
+        List<String> options = List.of("--network", "none", "--user", "0",
+                "-v", socket + ":/var/run/docker.sock", "-v", workRoot + ":" + workRoot,
+                "-e", "MCP_SANDBOX_BACKEND=" + backend, "-e", "MCP_SANDBOX_WORK_ROOT=" + workRoot);
+        Answer answer = StdioSmoke.fortyTwo(dockerRun(options, List.of()), env());
+        assertThat(answer.isError()).as(answer.stderr().toString()).isFalse();
+        assertThat(answer.stdout()).isEqualTo("42\n");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void modeA_overStreamableHttpWithAToken_answers42() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        String token = "image-it-token-0123456789abcdef0123456";
+        List<String> options = new ArrayList<>(MODE_A);
+        // The project's engine has no bridge network to publish a port from (-p): the host's network stands in.
+        options.set(options.indexOf("none"), "host");
+        options.addAll(List.of("-d", "-e", "MCP_SANDBOX_TOKEN=" + token));
+        String container = docker(dockerRun(options, List.of("--http", "127.0.0.1:" + port))).strip();
+        try {
+            URI base = URI.create("http://127.0.0.1:" + port);
+            HttpClient http = HttpClient.newHttpClient();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!healthy(http, base)) {
+                assertThat(System.nanoTime()).as("the server in the container answers /healthz").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            HttpResponse<String> refused = http.send(HttpRequest.newBuilder(base.resolve("/mcp"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).header("Content-Type", "application/json").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).as("no token").isEqualTo(401);
+            McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(base.toString())
+                            .endpoint("/mcp").addHttpRequestCustomizer((request, method, uri, body, context) ->
+                                    request.header("Authorization", "Bearer " + token)).build())
+                    .requestTimeout(Duration.ofSeconds(120)).initializationTimeout(Duration.ofSeconds(60)).build();
+            try {
+                client.initialize();
+                CallToolResult result = client.callTool(CallToolRequest.builder("execute_code")
+                        .arguments(Map.of("language", "python", "code", "print(6*7)")).build());
+                assertThat(((Map<String, Object>) result.structuredContent()).get("stdout")).isEqualTo("42\n");
+            } finally {
+                client.closeGracefully();
+            }
+        } finally {
+            docker(List.of("docker", "rm", "-f", container));
+        }
+    }
+
+    private static boolean healthy(HttpClient http, URI base) {
+        try {
+            return http.send(HttpRequest.newBuilder(base.resolve("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Runs a docker command against the engine under test; its output, or a failure with it. */
+    private String docker(List<String> command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(env());
+        Process p = builder.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", command) + ":\n" + out).isZero();
+        return out;
+    }
+
+    @Test
+    void imageLabels_nameTheRegistryEntryAndThePomVersion() throws Exception {
+        ProcessBuilder inspect = new ProcessBuilder("docker", "image", "inspect", IMAGE, "--format",
+                "{{json .Config.Labels}}").redirectErrorStream(true);
+        inspect.environment().putAll(env());
+        Process p = inspect.start();
+        JsonNode labels = new ObjectMapper().readTree(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        JsonNode serverJson = new ObjectMapper().readTree(Path.of(System.getProperty("mcpSandbox.root", ".."))
+                .resolve("server.json").toFile());
+        assertThat(labels.path("io.modelcontextprotocol.server.name").asText()).isEqualTo(serverJson.path("name").asText());
+        assertThat(labels.path("org.opencontainers.image.version").asText())
+                .isEqualTo(System.getProperty("mcpSandbox.version")).isEqualTo(serverJson.path("version").asText());
+    }
+
+    private List<String> dockerRun(List<String> options, List<String> serverArgs) {
+        List<String> command = new ArrayList<>(List.of("docker", "run", "-i", "--rm"));
+        command.addAll(options);
+        command.add(IMAGE);
+        command.addAll(serverArgs);
+        return command;
+    }
+
+    private Map<String, String> env() {
+        return Map.of("DOCKER_HOST", host);
+    }
+}
