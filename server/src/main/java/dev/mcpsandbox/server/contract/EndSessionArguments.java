@@ -5,6 +5,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** The arguments of {@code end_session}. */
 public record EndSessionArguments(
-        @JsonProperty(required = true) @JsonPropertyDescription("The name execute_code's calls used.")
+        @JsonProperty(required = true) @JsonPropertyDescription("Its name.")
         String session) {
 }

@@ -25,7 +25,7 @@ public record ExecuteCodeArguments(
         Optional<RequestedLimits> limits,
         @JsonPropertyDescription("true: reach the hosts the operator allows (see list_languages), through an audited proxy.")
         Optional<Boolean> network,
-        @JsonPropertyDescription("A name: calls with it share variables and /workspace files. Omit for a fresh sandbox.")
+        @JsonPropertyDescription("Calls with the same name share variables and files.")
         Optional<String> session) {
 
     public ExecuteCodeArguments {

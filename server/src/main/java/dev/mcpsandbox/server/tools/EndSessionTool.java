@@ -30,7 +30,7 @@ public final class EndSessionTool {
     public SyncToolSpecification specification() {
         Tool tool = Tool.builder(NAME, contract.inputSchema())
                 .title("End session")
-                .description("End an execute_code session now, discarding its state and files.")
+                .description("End a session, discarding its state and files.")
                 // Only what differs from the protocol's defaults (see ExecuteCodeTool): idempotent, no open world.
                 .annotations(new ToolAnnotations(null, null, null, true, false, null))
                 .build();

@@ -66,7 +66,7 @@ public final class ExecuteCodeTool {
                 .description("Run a program in a fresh sandbox (no network, private /workspace); returns stdout, stderr,"
                         + " exitCode. Default limits: " + d.timeoutSeconds() + " s, " + d.memoryMb() + " MB, "
                         + d.processes() + " processes, " + d.outputBytes() + " output bytes. Files under out/ come back."
-                        + " With a session name, state persists between calls (a last expression is the result).")
+                        + " A session keeps state between calls.")
                 // Only what differs from the protocol's defaults: not destructive, no open world.
                 .annotations(new ToolAnnotations(null, null, false, null, false, null))
                 .outputSchema(contract.outputSchema())
