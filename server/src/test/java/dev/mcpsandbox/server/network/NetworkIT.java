@@ -175,6 +175,33 @@ class NetworkIT {
     }
 
     @Test
+    void tlsNamingAnotherServerThanTheTunnel_isCutBeforeAnyByteGoesOut() {
+        int before = allowed.requests();
+        Map<String, Object> r = run("python", """
+                import os, socket, ssl, urllib.parse
+                proxy = urllib.parse.urlsplit(os.environ['HTTPS_PROXY'])
+                s = socket.create_connection((proxy.hostname, proxy.port), timeout=20)
+                s.sendall(b'CONNECT 127.0.0.1:%d HTTP/1.1\\r\\n\\r\\n')
+                print(s.recv(1024).split(b'\\r\\n')[0].decode())
+                context = ssl.create_default_context()
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+                try:
+                    context.wrap_socket(s, server_hostname='elsewhere.example')
+                    print('HANDSHAKE')
+                except OSError as e:
+                    print('CUT', type(e).__name__)
+                """.formatted(allowed.port()), true);
+        assertThat(((String) r.get("stdout")).lines()).hasSize(2).first().isEqualTo("HTTP/1.1 200 Connection established");
+        assertThat(((String) r.get("stdout")).lines().skip(1).findFirst().orElseThrow()).startsWith("CUT");
+        assertThat(connections(r)).singleElement().satisfies(c -> {
+            assertThat(c).containsEntry("allowed", false).containsEntry("bytesOut", 0);
+            assertThat((String) c.get("reason")).contains("TLS server name \"elsewhere.example\"");
+        });
+        assertThat(allowed.requests()).isEqualTo(before);
+    }
+
+    @Test
     void bytesOverTheCap_cutTheConnection_andEndInLimitHitNetwork() {
         Map<String, Object> r = run("python", """
                 import urllib.request
