@@ -46,6 +46,7 @@ public final class EgressSession implements AutoCloseable {
     private final ExecutorService threads;
     private final List<Connection> connections = new CopyOnWriteArrayList<>();
     private final AtomicLong totalBytes = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicBoolean capHit = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -139,7 +140,7 @@ public final class EgressSession implements AutoCloseable {
     private void handle(SocketChannel client, ProxyRequest request, byte[] early) throws IOException {
         Connection connection = new Connection(request.host(), request.port(), client, request.connect());
         String refusal = null;
-        if (connections.size() >= maxConnections) {
+        if (opened.incrementAndGet() > maxConnections) {
             refusal = "this call already opened " + maxConnections + " connections (network.maxConnectionsPerCall)";
             capHit.set(true);
         } else if (capHit.get()) {
