@@ -46,6 +46,7 @@ public final class EgressSession implements AutoCloseable {
     private final ExecutorService threads;
     private final List<Connection> connections = new CopyOnWriteArrayList<>();
     private final AtomicLong totalBytes = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicBoolean capHit = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -137,9 +138,9 @@ public final class EgressSession implements AutoCloseable {
     }
 
     private void handle(SocketChannel client, ProxyRequest request, byte[] early) throws IOException {
-        Connection connection = new Connection(request.host(), request.port(), client);
+        Connection connection = new Connection(request.host(), request.port(), client, request.connect());
         String refusal = null;
-        if (connections.size() >= maxConnections) {
+        if (opened.incrementAndGet() > maxConnections) {
             refusal = "this call already opened " + maxConnections + " connections (network.maxConnectionsPerCall)";
             capHit.set(true);
         } else if (capHit.get()) {
@@ -176,11 +177,45 @@ public final class EgressSession implements AutoCloseable {
         } else if (!send(connection, upstream, request.forwardHead().orElseThrow(), true)) {
             return;
         }
-        if (early.length > 0 && !send(connection, upstream, early, true)) {
+        threads.execute(() -> pump(connection, upstream, client, false));
+        byte[] first = request.connect() ? firstRecord(client, early) : early;
+        if (request.connect()) {
+            Optional<String> problem = serverNameProblem(connection, first);
+            if (problem.isPresent()) {
+                connection.allowed = false;
+                connection.reason = problem.get();
+                log.debug("{}: cut {}:{}: {}", executionId, connection.host, connection.port, problem.get());
+                connection.closeBoth();
+                return;
+            }
+        }
+        if (first.length > 0 && !send(connection, upstream, first, true)) {
             return;
         }
-        threads.execute(() -> pump(connection, upstream, client, false));
         pump(connection, client, upstream, true);
+    }
+
+    /** What the client sent first in a tunnel, read until its first TLS record is whole (when it is TLS). */
+    private static byte[] firstRecord(SocketChannel client, byte[] early) throws IOException {
+        byte[] buffer = Arrays.copyOf(early, Math.max(early.length, ClientHello.MAX_RECORD));
+        int length = early.length;
+        while (length == 0 || ClientHello.incomplete(buffer, length) && length < buffer.length) {
+            int n = client.read(ByteBuffer.wrap(buffer, length, buffer.length - length));
+            if (n < 0) {
+                break;
+            }
+            length += n;
+        }
+        return Arrays.copyOf(buffer, length);
+    }
+
+    /** A TLS client that names another server than the tunnel was opened for (SNI) is cut before any byte goes out. */
+    private static Optional<String> serverNameProblem(Connection connection, byte[] first) {
+        String host = connection.host.replaceAll("^\\[|]$", "").toLowerCase(java.util.Locale.ROOT);
+        return ClientHello.serverName(first, first.length)
+                .filter(name -> !name.equals(host) && !name.equals(host + "."))
+                .map(name -> "the TLS server name \"" + name + "\" is not the host the tunnel was opened for ("
+                        + connection.host + ")");
     }
 
     /** Copies {@code from} to {@code to} until either ends, counting against the call's cap. */
@@ -310,10 +345,13 @@ public final class EgressSession implements AutoCloseable {
         volatile boolean allowed;
         volatile String reason = "";
 
-        Connection(String host, int port, SocketChannel client) {
+        final boolean tunnel;
+
+        Connection(String host, int port, SocketChannel client, boolean tunnel) {
             this.host = host;
             this.port = port;
             this.client = client;
+            this.tunnel = tunnel;
         }
 
         void refuse(String why) {

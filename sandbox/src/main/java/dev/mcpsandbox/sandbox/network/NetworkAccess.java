@@ -32,6 +32,8 @@ public final class NetworkAccess {
     static final int RELAY_PORT = 3128;
     static final String PROXY_URL = "http://127.0.0.1:" + RELAY_PORT;
     private static final String GUEST_DIR = "network";
+    /** What the javascript language adds to memoryMb for V8's reservations (JavaScriptLanguage.addressSpaceMb). */
+    private static final long NODE_ADDRESS_SPACE_MB = 2048;
     private static final String GUEST_PATH = "/opt/mcp-sandbox/" + GUEST_DIR;
     /** The relay's interpreter; bubblewrap sandboxes see the host's /usr. */
     static final String RELAY_PYTHON = "/usr/bin/python3";
@@ -131,8 +133,12 @@ public final class NetworkAccess {
                         + " || { echo 'mcp-sandbox: the network relay did not start' >&2; exit 125; }\nexec \"$@\"\n",
                 "relay"));
         command.addAll(spec.command());
+        // npm is a Node program, and V8 reserves about 2 GiB of address space up front: from a bash call it would
+        // die at start ("Failed to reserve virtual memory for CodeRange") under bash's own cap. The cgroup still
+        // holds the call's memory to memoryMb; this only leaves room for that reservation.
+        long addressSpaceMb = Math.max(spec.addressSpaceMb(), spec.limits().memoryMb() + NODE_ADDRESS_SPACE_MB);
         return new SandboxSpec(spec.executionId(), command, spec.readOnlyPaths(), env, spec.limits(),
-                spec.addressSpaceMb(), spec.goLine(), true);
+                addressSpaceMb, spec.goLine(), true);
     }
 
     /** Opens the proxy of one run at its sandbox's bridge directory; closing it cuts every connection. */

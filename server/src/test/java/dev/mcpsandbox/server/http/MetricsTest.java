@@ -5,6 +5,7 @@ import dev.mcpsandbox.sandbox.execution.ExecutionListener;
 import dev.mcpsandbox.sandbox.execution.ExecutionOutcome;
 import dev.mcpsandbox.sandbox.execution.ExecutionRequest;
 import dev.mcpsandbox.sandbox.execution.RunReport;
+import dev.mcpsandbox.sandbox.network.NetworkRecord;
 import dev.mcpsandbox.sandbox.limits.LimitKind;
 import dev.mcpsandbox.sandbox.output.CapturedOutput;
 import dev.mcpsandbox.sandbox.output.Harvest;
@@ -62,6 +63,22 @@ class MetricsTest {
         Map<String, Object> executions = (Map<String, Object>) metrics.summary().get("executions");
         assertThat(executions.get("total")).isEqualTo(7L);
         assertThat(executions.get("queued")).isEqualTo(3);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void networkConnections_areCountedByOutcome_andTheirBytesByDirection_withoutAHostLabel() {
+        ended("python", new ExecutionOutcome.Finished(0, report(List.of()).withNetwork(List.of(
+                new NetworkRecord("api.example.com", 443, true, 100, 2000, "allowed by \"api.example.com\""),
+                new NetworkRecord("evil.example", 443, false, 0, 0, "not on the operator's network.allow list")))));
+        assertThat(metrics.prometheus())
+                .contains("mcp_sandbox_network_connections_total{outcome=\"allowed\"} 1")
+                .contains("mcp_sandbox_network_connections_total{outcome=\"refused\"} 1")
+                .contains("mcp_sandbox_network_bytes_total{direction=\"out\"} 100")
+                .contains("mcp_sandbox_network_bytes_total{direction=\"in\"} 2000")
+                .doesNotContain("evil.example");
+        assertThat((Map<String, Long>) metrics.summary().get("network")).containsEntry("allowed", 1L)
+                .containsEntry("refused", 1L).containsEntry("bytesIn", 2000L);
     }
 
     @Test
