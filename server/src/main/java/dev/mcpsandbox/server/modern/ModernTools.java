@@ -98,11 +98,23 @@ final class ModernTools implements McpAsyncToolRepository {
         Mono<McpSchema.CallToolOutcome> work = Mono.fromCallable(() -> {
             SuspendedCall call = callFor(ctx, request, spec);
             cancelKey[0] = call.cancelKey();
-            McpSchema.CallToolOutcome outcome = call.next(round, cancelled);
-            if (!(outcome instanceof McpSchema.InputRequired)) {
-                suspended.remove(call.id(), call);
+            // A later round arrives under a key of its own (over HTTP, a hang-up cancels by the request's key):
+            // registered for this round, a cancel for it stops the execution too.
+            Optional<String> roundKey = request.requestState() == null ? Optional.empty()
+                    : Optional.ofNullable(ctx.meta().get(InFlightCalls.REQUEST_ID_META)).map(String::valueOf);
+            try (InFlightCalls.Registration thisRound = inFlight.register(roundKey)) {
+                McpSchema.CallToolOutcome outcome;
+                try {
+                    outcome = call.next(round, () -> cancelled.get() || thisRound.cancellation().requested());
+                } catch (InterruptedException e) {
+                    inFlight.cancel(call.cancelKey());
+                    throw e;
+                }
+                if (!(outcome instanceof McpSchema.InputRequired)) {
+                    suspended.remove(call.id(), call);
+                }
+                return outcome;
             }
-            return outcome;
         });
         return (ctx.isBlocking() ? work : work.subscribeOn(Schedulers.boundedElastic()))
                 .doOnCancel(() -> {

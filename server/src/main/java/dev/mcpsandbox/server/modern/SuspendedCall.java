@@ -18,8 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * One {@code tools/call} of a 2026-07-28 client, across its rounds. The tool's handler runs on a thread of
@@ -126,7 +126,7 @@ final class SuspendedCall {
      * One round: waits until the tool's result (returned as the 2026-07-28 result) or until it has questions
      * (returned as {@code input_required}, with this call's id as the request state).
      */
-    McpSchema.CallToolOutcome next(Round current, AtomicBoolean cancelled) throws InterruptedException {
+    McpSchema.CallToolOutcome next(Round current, BooleanSupplier cancelled) throws InterruptedException {
         round = current;
         try {
             Map<String, McpSchema.InputRequest> open = new LinkedHashMap<>();
@@ -135,7 +135,7 @@ final class SuspendedCall {
                 if (outcome.isDone()) {
                     return result();
                 }
-                if (cancelled.get()) {
+                if (cancelled.getAsBoolean()) {
                     throw new InterruptedException("the client cancelled the request");
                 }
                 Question q = asked.poll(POLL_MS, TimeUnit.MILLISECONDS);

@@ -117,6 +117,28 @@ class ProtocolRevisionsIT {
     }
 
     @Test
+    void typescriptSdkClient_overStdio_gets42() throws Exception {
+        Path clients = Path.of(System.getProperty("mcpSandbox.httpClientsDir", "../.ci/conformance")).toAbsolutePath();
+        SandboxServer.requireOrSkip(Files.isDirectory(clients.resolve("node_modules/@modelcontextprotocol/sdk")),
+                "the TypeScript SDK is not installed in " + clients + " (run .ci/conformance/run.sh --install)");
+        Path node22 = clients.resolve("node_modules/.bin/node");
+        List<String> command = new ArrayList<>(List.of(Files.isExecutable(node22) ? node22.toString() : "node",
+                clients.resolve("ts-client.mjs").toString(), "--stdio"));
+        command.addAll(SandboxServer.builder().config(config).command());
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out;
+        try (var in = p.getInputStream()) {
+            assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("the TS client finishes").isTrue();
+            out = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertThat(p.exitValue()).as(out).isZero();
+        String line = out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(out));
+        Map<?, ?> answer = JSON.readValue(line, Map.class);
+        assertThat(answer.get("tools").toString()).contains("execute_code");
+        assertFortyTwo((Boolean) answer.get("isError"), answer.get("structuredContent"));
+    }
+
+    @Test
     void bothRevisions_listTheSameToolDefinitions() throws IOException {
         try (Modern modern = Modern.http(http, TOKEN); McpSyncClient legacy = http.streamableClient(Optional.of(TOKEN))) {
             Map<String, Object> modernTools = new LinkedHashMap<>();
@@ -285,6 +307,31 @@ class ProtocolRevisionsIT {
             assertThat((System.nanoTime() - cancelled) / 1e9).isLessThan(1.0);
             McpSchema.CallToolResult after = client.call(FORTY_TWO);
             assertFortyTwo(after.isError(), after.structuredContent());
+        }
+    }
+
+    @Test
+    void modernClient_hangingUpWhileTheRetryWaits_killsTheSandbox() throws Exception {
+        requireMemory();
+        String marker = "5252" + ThreadLocalRandom.current().nextInt(100000, 999999);
+        List<McpSchema.ElicitFormRequest> asked = new CopyOnWriteArrayList<>();
+        String code = createEntity("Retry" + marker) + "import subprocess\nsubprocess.run([\"sleep\", \"" + marker + "\"])\n";
+        try (Modern client = Modern.http(http, TOKEN, asked, true)) {
+            Disposable call = client.client.tool("execute_code").arguments(Map.of("language", "python", "code", code))
+                    .call().subscribe(r -> { }, e -> { });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (HostProcesses.sleeping(marker).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(asked).as("the confirmation was asked and answered first").hasSize(1);
+            assertThat(HostProcesses.sleeping(marker)).as("the sandboxed sleep runs, after the retry").isNotEmpty();
+            long hungUp = System.nanoTime();
+            call.dispose();
+            while (!HostProcesses.sleeping(marker).isEmpty() && System.nanoTime() - hungUp < TimeUnit.SECONDS.toNanos(5)) {
+                Thread.sleep(20);
+            }
+            assertThat(HostProcesses.sleeping(marker)).as("sandbox processes after the client hung up").isEmpty();
+            assertThat((System.nanoTime() - hungUp) / 1e9).isLessThan(1.0);
         }
     }
 
