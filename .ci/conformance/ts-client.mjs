@@ -1,12 +1,21 @@
-// The TypeScript SDK as a remote client of mcp-sandbox (used by HttpTransportIT):
-//   node ts-client.mjs http://127.0.0.1:PORT/mcp [TOKEN]
-// connects over Streamable HTTP, lists the tools, runs execute_code (python print(6*7)) and prints one JSON line.
+// The TypeScript SDK as a client of mcp-sandbox (used by HttpTransportIT and ProtocolRevisionsIT):
+//   node ts-client.mjs http://127.0.0.1:PORT/mcp [TOKEN]     over Streamable HTTP
+//   node ts-client.mjs --stdio COMMAND [ARG...]              over stdio, starting the server itself
+// lists the tools, runs execute_code (python print(6*7)) and prints one JSON line.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-const [url, token] = process.argv.slice(2);
-const headers = token ? { Authorization: `Bearer ${token}` } : {};
-const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+const argv = process.argv.slice(2);
+const stdio = argv[0] === '--stdio';
+let transport;
+if (stdio) {
+  transport = new StdioClientTransport({ command: argv[1], args: argv.slice(2), stderr: 'inherit' });
+} else {
+  const [url, token] = argv;
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+}
 const client = new Client({ name: 'mcp-sandbox-ts-client', version: '1.0.0' });
 await client.connect(transport);
 const tools = (await client.listTools()).tools.map((t) => t.name);
@@ -18,5 +27,7 @@ console.log(JSON.stringify({
   isError: result.isError ?? false,
   structuredContent: result.structuredContent ?? null,
 }));
-await transport.terminateSession();
+if (!stdio) {
+  await transport.terminateSession();
+}
 await client.close();

@@ -10,7 +10,6 @@ import dev.mcpsandbox.server.transport.HttpOptions;
 import dev.mcpsandbox.server.transport.HttpTransport;
 import dev.mcpsandbox.server.transport.ServedFeatures;
 import dev.mcpsandbox.server.transport.StdioTransport;
-import io.modelcontextprotocol.server.McpSyncServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -99,10 +98,10 @@ public final class Main implements Callable<Integer> {
         }
         // The hook goes in before serving starts: a client can end stdin the moment it does (seen: the process
         // exited before the hook was added, and the pool's containers outlived it).
-        AtomicReference<McpSyncServer> serving = new AtomicReference<>();
+        AtomicReference<StdioTransport.Serving> serving = new AtomicReference<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down");
-            Optional.ofNullable(serving.get()).ifPresent(McpSyncServer::closeGracefully);
+            Optional.ofNullable(serving.get()).ifPresent(StdioTransport.Serving::close);
             assembly.close();
         }, "shutdown"));
         serving.set(StdioTransport.serve(features, System.in, protocolOut, assembly.inFlightCalls(), () -> {
@@ -114,7 +113,7 @@ public final class Main implements Callable<Integer> {
             exit.start();
         }));
         log.info("mcp-sandbox {} serving on stdio", ServerVersion.number());
-        // The SDK's stdio reader ends at EOF on stdin; then the process exits and the hook cleans up.
+        // The stdio reader ends at EOF on stdin; then the process exits and the hook cleans up.
         return 0;
     }
 

@@ -123,7 +123,11 @@ public final class InFlightCalls {
         running.values().forEach(Cancellation::cancel);
     }
 
-    Registration register(Optional<String> requestId) {
+    /**
+     * Registers a call (or a later round of one, over a transport that knows it by another key) under its key, so a
+     * cancel for that key reaches its {@link Cancellation}; close it when the call (or round) ends.
+     */
+    public Registration register(Optional<String> requestId) {
         Cancellation cancellation = new Cancellation();
         if (requestId.isEmpty()) {
             return new Registration(cancellation, () -> { });
@@ -156,7 +160,7 @@ public final class InFlightCalls {
         };
     }
 
-    record Registration(Cancellation cancellation, Runnable release) implements AutoCloseable {
+    public record Registration(Cancellation cancellation, Runnable release) implements AutoCloseable {
         @Override
         public void close() {
             release.run();

@@ -19,6 +19,11 @@ final class BearerToken {
         this.digest = sha256(token);
     }
 
+    /** Names the holder of this token without revealing it: the start of its SHA-256 digest, e.g. {@code token:3f2a…}. */
+    String identity() {
+        return "token:" + java.util.HexFormat.of().formatHex(digest, 0, 12);
+    }
+
     /** True when the header carries this token. */
     boolean admits(String authorizationHeader) {
         if (authorizationHeader == null || authorizationHeader.length() <= SCHEME.length()

@@ -2,7 +2,11 @@ package dev.mcpsandbox.server.transport;
 
 import dev.mcpsandbox.server.operations.HealthEndpoint;
 import dev.mcpsandbox.server.operations.MetricsEndpoint;
+import dev.mcpsandbox.server.modern.ModernServer;
 import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.modern.server.transport.HttpServletMcpTransport;
+import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.server.transport.ServerHttpHeaderValidator;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletSseServerTransportProvider;
@@ -25,14 +29,16 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Streamable HTTP at {@code /mcp} and the legacy HTTP+SSE transport at {@code /sse} (messages to
- * {@code /sse/message}) on embedded Jetty, with {@code /healthz} and {@code /metrics}. Each transport
- * provider gets its own {@link McpSyncServer} built from the same {@link ServedFeatures}; one
- * {@link RequestGuard} filter stands in front of all of them.
+ * Streamable HTTP at {@code /mcp} (2025-11-25 sessions and stateless 2026-07-28 requests, told apart by
+ * {@link ProtocolRouter}) and the legacy HTTP+SSE transport at {@code /sse} (messages to
+ * {@code /sse/message}; deprecated by the protocol, kept for clients that only speak 2024-11-05) on
+ * embedded Jetty, with {@code /healthz} and {@code /metrics}. Each transport gets its own server built
+ * from the same {@link ServedFeatures}; one {@link RequestGuard} filter stands in front of all of them.
  *
  * <p>Shutdown ({@link #stop}) is graceful: refuse new requests and connections, let running requests
  * finish within the grace period, then stop what is still running (closing the assembly kills its
@@ -52,12 +58,14 @@ public final class HttpTransport {
     private final ServerConnector connector;
     private final RequestGuard guard;
     private final List<McpSyncServer> servers;
+    private final ModernServer modern;
     private final ServedFeatures features;
     private final HttpOptions options;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private HttpTransport(Server jetty, ServerConnector connector, RequestGuard guard, List<McpSyncServer> servers,
-                          ServedFeatures features, HttpOptions options) {
+                          ModernServer modern, ServedFeatures features, HttpOptions options) {
+        this.modern = modern;
         this.jetty = jetty;
         this.connector = connector;
         this.guard = guard;
@@ -87,6 +95,17 @@ public final class HttpTransport {
         List<McpSyncServer> servers = List.of(
                 features.serve(McpServer.sync(streamable).jsonMapper(new ParamsCheckingMapper(McpJsonDefaults.getMapper()))),
                 features.serve(McpServer.sync(sse).jsonMapper(new ParamsCheckingMapper(McpJsonDefaults.getMapper()))));
+        // 2026-07-28: no session; the caller is who the guard authenticated (the token's identity, or the address).
+        ModernServer modern = features.serveModern(context -> Caller.fromContext(context).orElse("unknown"));
+        HttpServletMcpTransport stateless = HttpServletMcpTransport.builder(modern.server())
+                .jsonMapper(McpJsonDefaults.getMapper())
+                .endpoint(MCP_PATH)
+                .contextExtractor(request -> request.getAttribute(Caller.REQUEST_ATTRIBUTE) instanceof String caller
+                        ? McpTransportContext.create(Map.of(Caller.CONTEXT_KEY, caller)) : McpTransportContext.EMPTY)
+                .maxRequestSize((int) options.maxBodyBytes())
+                .keepAliveInterval(options.keepAlive())
+                .httpHeaderValidator(ServerHttpHeaderValidator.NOOP) // RequestGuard checks Host and Origin for every endpoint
+                .build();
 
         QueuedThreadPool threads = new QueuedThreadPool(256, 8);
         threads.setName("http");
@@ -117,7 +136,8 @@ public final class HttpTransport {
         FilterHolder filter = new FilterHolder(guard);
         filter.setAsyncSupported(true);
         context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
-        context.addServlet(asyncHolder(new ServletHolder("streamable-http", streamable)), MCP_PATH);
+        context.addServlet(asyncHolder(new ServletHolder("streamable-http", new ProtocolRouter(streamable, stateless))),
+                MCP_PATH);
         context.addServlet(asyncHolder(new ServletHolder("sse", sse)), SSE_PATH + "/*");
         context.addServlet(new ServletHolder("health", new HealthEndpoint(features.assembly(), guard::stopping)),
                 RequestGuard.HEALTH_PATH);
@@ -127,6 +147,7 @@ public final class HttpTransport {
             jetty.start();
         } catch (Exception e) {
             servers.forEach(McpSyncServer::close);
+            modern.close();
             try {
                 jetty.stop();
             } catch (Exception ignored) {
@@ -134,9 +155,9 @@ public final class HttpTransport {
             }
             throw e;
         }
-        HttpTransport transport = new HttpTransport(jetty, connector, guard, servers, features, options);
-        log.info("mcp-sandbox {} listening on {} (Streamable HTTP {}, SSE {}; {})", features.version(), transport.uri(),
-                MCP_PATH, SSE_PATH, options.token().isPresent() ? "bearer token required" : "no token: loopback only");
+        HttpTransport transport = new HttpTransport(jetty, connector, guard, servers, modern, features, options);
+        log.info("mcp-sandbox {} listening on {} (Streamable HTTP {}: 2025-11-25 and {}; SSE {}, deprecated; {})",
+                features.version(), transport.uri(), MCP_PATH, ModernServer.VERSIONS, SSE_PATH, options.token().isPresent() ? "bearer token required" : "no token: loopback only");
         return transport;
     }
 
@@ -201,6 +222,7 @@ public final class HttpTransport {
                     log.debug("closing an MCP server: {}", e.toString());
                 }
             });
+            modern.close();
             try {
                 jetty.stop();
             } catch (Exception e) {

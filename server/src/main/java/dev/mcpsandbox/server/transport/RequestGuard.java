@@ -58,6 +58,7 @@ final class RequestGuard implements Filter {
     private final long maxBodyBytes;
     private final Metrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong unscoped = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean stopping;
     private final InFlightCalls calls;
     private final ClientDisconnects disconnects = new ClientDisconnects();
@@ -113,6 +114,9 @@ final class RequestGuard implements Filter {
         }
         boolean authenticated = token.isEmpty() || token.get().admits(request.getHeader("Authorization"));
         String client = token.isPresent() && authenticated ? "token" : "address " + request.getRemoteAddr();
+        // Who calls, for requests of a protocol without sessions (2026-07-28): see Caller.
+        request.setAttribute(Caller.REQUEST_ATTRIBUTE, token.isPresent() && authenticated ? token.get().identity()
+                : "address:" + request.getRemoteAddr());
         // Every request spends a token; only a JSON-RPC request (a call that will get an answer) takes one of the
         // client's places, once its body is read. A GET listening stream stays open for its session, and the
         // client's answers to the server's keep-alive pings are POSTs that arrive while its calls run: counting
@@ -146,9 +150,12 @@ final class RequestGuard implements Filter {
                     return;
                 }
                 forward = buffered.get();
-                // Scope request ids by MCP session (Streamable: the header; legacy SSE: the query parameter).
+                // Scope request ids by MCP session (Streamable: the header; legacy SSE: the query parameter). A
+                // request without one (2026-07-28, or an initialize) is its own scope: clients reuse ids, and such a
+                // call is cancelled only by its own connection closing.
                 String session = Optional.ofNullable(request.getHeader("Mcp-Session-Id"))
-                        .orElse(Optional.ofNullable(request.getParameter("sessionId")).orElse(""));
+                        .or(() -> Optional.ofNullable(request.getParameter("sessionId")))
+                        .orElseGet(() -> "request-" + unscoped.incrementAndGet());
                 byte[] body = forward.getInputStream().readAllBytes();
                 JsonNode message = parsedOrNull(body);
                 if (answeredWithoutTransport(message, request.getRequestURI(), response)) {

@@ -9,9 +9,13 @@ import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
 
+import dev.mcpsandbox.server.modern.ModernServer;
+import io.modelcontextprotocol.common.McpTransportContext;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * What every transport serves, built once: the assembly's tools with their handlers counted by
@@ -77,5 +81,16 @@ public final class ServedFeatures {
                 .build();
         assembly.onToolsChanged(server::notifyResourcesListChanged);
         return server;
+    }
+
+    /**
+     * The same tools and resources for 2026-07-28 clients (see {@link ModernServer}); a confirmation waits
+     * for the client's answer as long as an elicitation does here.
+     *
+     * @param caller who makes a request, from its transport context (see {@link Caller})
+     */
+    public ModernServer serveModern(Function<McpTransportContext, String> caller) {
+        return ModernServer.build(new ModernServer.Served(version, assembly.instructions(), tools, () -> resources,
+                assembly.resourceTemplates(), assembly.inFlightCalls()), caller, REQUEST_TIMEOUT);
     }
 }

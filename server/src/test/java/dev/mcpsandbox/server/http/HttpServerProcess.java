@@ -45,7 +45,12 @@ final class HttpServerProcess implements AutoCloseable {
 
     /** Starts the server, waiting (up to 60 s) until it listens; fails with its stderr if it does not. */
     static HttpServerProcess start(Map<String, String> env, String... args) {
-        HttpServerProcess server = launch(env, args);
+        return start(null, env, args);
+    }
+
+    /** {@link #start(Map, String...)} with a configuration file of this content (null: none). */
+    static HttpServerProcess start(String configJson, Map<String, String> env, String... args) {
+        HttpServerProcess server = launch(configJson, env, args);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (server.uri == null) {
             if (!server.process.isAlive()) {
@@ -63,7 +68,11 @@ final class HttpServerProcess implements AutoCloseable {
 
     /** Starts the server process without waiting for anything (for start-up refusals). */
     static HttpServerProcess launch(Map<String, String> env, String... args) {
-        ProcessBuilder builder = SandboxServer.builder().args(args).unsetEnv("MCP_SANDBOX_TOKEN").env(env)
+        return launch(null, env, args);
+    }
+
+    private static HttpServerProcess launch(String configJson, Map<String, String> env, String... args) {
+        ProcessBuilder builder = SandboxServer.builder().config(configJson).args(args).unsetEnv("MCP_SANDBOX_TOKEN").env(env)
                 .processBuilder().redirectOutput(ProcessBuilder.Redirect.DISCARD);
         Process process;
         try {

@@ -17,7 +17,7 @@ import java.util.function.Function;
  * Wraps the client transport of one upstream connection (stdio or Streamable HTTP) so that a tool
  * call can be cancelled at the upstream with {@code notifications/cancelled}.
  *
- * <p>The MCP Java SDK 2.1.0 neither sends that notification nor tells the caller the JSON-RPC id it
+ * <p>The MCP Java SDK (2.1.0 and 2.2.0 alike) neither sends that notification nor tells the caller the JSON-RPC id it
  * gave a request ({@code McpClientSession} makes the id and keeps it; cancelling the {@code Mono} only
  * stops waiting). It does pass the caller's Reactor context down to {@code sendMessage} of its
  * transport, so a caller puts an {@link OutboundCall} into the context of {@code callTool}, and this
