@@ -1,6 +1,7 @@
 package dev.mcpsandbox.server.tools;
 
 import dev.mcpsandbox.sandbox.execution.CodeRunner;
+import dev.mcpsandbox.server.transport.Caller;
 import dev.mcpsandbox.server.contract.EndSessionArguments;
 import dev.mcpsandbox.server.contract.EndSessionResult;
 import dev.mcpsandbox.server.contract.ToolContract;
@@ -43,7 +44,7 @@ public final class EndSessionTool {
             return answer(new EndSessionResult(false, invalid.message()), true);
         }
         String name = ((ToolContract.Valid<EndSessionArguments>) parsed).arguments().session();
-        String caller = Callers.of(exchange);
+        String caller = Caller.of(exchange);
         if (runner.endSession(caller, name)) {
             return answer(new EndSessionResult(true, "session \"" + name + "\" ended: its sandbox, processes and files"
                     + " are gone"), false);

@@ -7,6 +7,7 @@ import dev.mcpsandbox.sandbox.execution.CodeRunner;
 import dev.mcpsandbox.sandbox.execution.ExecutionOutcome;
 import dev.mcpsandbox.sandbox.execution.ExecutionRequest;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
+import dev.mcpsandbox.server.transport.Caller;
 import dev.mcpsandbox.server.contract.ExecuteCodeArguments;
 import dev.mcpsandbox.server.contract.ExecuteCodeResult;
 import dev.mcpsandbox.server.contract.ToolContract;
@@ -91,7 +92,7 @@ public final class ExecuteCodeTool {
                     LoggingMessageNotification.builder(LoggingLevel.DEBUG, line).logger("stderr").build());
             ExecutionOutcome outcome = runner.execute(executionRequest,
                     new CallContext(call.cancellation(), ElicitingConfirmer.forExchange(exchange), stderr,
-                            Callers.of(exchange)));
+                            Caller.of(exchange)));
             return results.render(outcome);
         } catch (Exception e) {
             throw new IllegalStateException("execute_code failed: " + e.getMessage(), e);

@@ -7,6 +7,7 @@ import dev.mcpsandbox.sandbox.language.DetectedLanguage;
 import dev.mcpsandbox.sandbox.session.SessionSummary;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
 import dev.mcpsandbox.sandbox.network.NetworkAccess;
+import dev.mcpsandbox.server.transport.Caller;
 import dev.mcpsandbox.server.contract.ListLanguagesResult;
 import dev.mcpsandbox.server.contract.NoArguments;
 import dev.mcpsandbox.server.contract.ToolContract;
@@ -52,7 +53,7 @@ public final class ListLanguagesTool {
             if (contract.parse(request.arguments()) instanceof ToolContract.Invalid<NoArguments> invalid) {
                 return CallToolResult.builder().addTextContent(invalid.message()).isError(true).build();
             }
-            ListLanguagesResult result = result(Callers.of(exchange));
+            ListLanguagesResult result = result(Caller.of(exchange));
             return CallToolResult.builder().content(List.of(new TextContent(text(result))))
                     .structuredContent(contract.structured(result)).isError(false).build();
         }).build();
