@@ -165,9 +165,10 @@ class HttpSessionsIT {
         return dev.mcpsandbox.server.HostProcesses.sleeping("612.25");
     }
 
+    /** The directories under {@code dir}: a server's run directory holds every sandbox's (files are caches). */
     private static List<Path> entries(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.toList();
+            return s.filter(Files::isDirectory).toList();
         }
     }
 

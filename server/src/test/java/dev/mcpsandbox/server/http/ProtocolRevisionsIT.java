@@ -100,6 +100,22 @@ class ProtocolRevisionsIT {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"stdio", "http"})
+    void modernClient_keepsStateInASession_ownedByItsTokenOrProcess(String transport) {
+        try (Modern client = transport.equals("stdio") ? Modern.stdio(config) : Modern.http(http, TOKEN)) {
+            String name = "modern-" + transport;
+            client.call(Map.of("language", "python", "session", name, "code", "kept = 41"));
+            McpSchema.CallToolResult r = client.call(Map.of("language", "python", "session", name, "code", "kept + 1"));
+            @SuppressWarnings("unchecked")
+            Map<String, Object> structured = (Map<String, Object>) r.structuredContent();
+            assertThat(structured.get("result")).as("%s", structured).isEqualTo(42);
+            assertThat((Map<String, Object>) structured.get("session")).containsEntry("calls", 2);
+            client.client().tool("end_session").arguments(Map.of("session", name)).call()
+                    .block(Duration.ofSeconds(60));
+        }
+    }
+
     @Test
     void sessionClient_overStdio_gets42() {
         try (SandboxServer server = SandboxServer.builder().config(config).start()) {
