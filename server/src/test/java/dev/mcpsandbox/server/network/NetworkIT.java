@@ -49,6 +49,7 @@ class NetworkIT {
     private SandboxServer server;
     private Path work;
     private Path audit;
+    private Path wheelhouse;
 
     @BeforeAll
     void start() throws Exception {
@@ -60,16 +61,24 @@ class NetworkIT {
         unlisted = new LocalHttp.CountingListener();
         index = LocalHttp.start();
         PackageFixtures.pythonIndex(index, "tinypkg", "tiny wheel installed");
+        // Not under /tmp: each sandbox has a /tmp of its own, bound over whatever the host has there.
+        wheelhouse = Files.createTempDirectory(Path.of("/var/tmp"), "network-it-wheelhouse-");
+        Files.write(wheelhouse.resolve(PackageFixtures.wheelName("wheelhousepkg")),
+                PackageFixtures.wheel("wheelhousepkg", "installed from the wheelhouse"));
+        Files.setPosixFilePermissions(wheelhouse, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(wheelhouse.resolve(PackageFixtures.wheelName("wheelhousepkg")),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         registry = LocalHttp.start();
         PackageFixtures.npmRegistry(registry, "tinynpm", "tiny npm package installed", work);
         String config = """
                 { "output": {"redactSecrets": false}, "pool": {}, "audit": {"file": "%s"},
                   "network": { "allow": ["127.0.0.1:%d", "localhost:%d", "127.0.0.1:%d", "127.0.0.1:%d"],
                                "maxBytesPerCall": %d, "maxConnectionsPerCall": %d },
-                  "packages": { "python": { "indexUrl": "http://127.0.0.1:%d/simple/", "trustedHosts": ["127.0.0.1"] },
+                  "packages": { "python": { "indexUrl": "http://127.0.0.1:%d/simple/", "trustedHosts": ["127.0.0.1"],
+                                            "findLinks": ["%s"] },
                                 "javascript": { "registry": "http://127.0.0.1:%d/" } } }
                 """.formatted(audit, allowed.port(), unlisted.port(), index.port(), registry.port(), CAP,
-                MAX_CONNECTIONS, index.port(), registry.port());
+                MAX_CONNECTIONS, index.port(), wheelhouse, registry.port());
         server = SandboxServer.start(config, Map.of());
     }
 
@@ -77,6 +86,14 @@ class NetworkIT {
     void stop() throws IOException {
         if (server != null) {
             server.close();
+        }
+        if (wheelhouse != null) {
+            try (java.util.stream.Stream<Path> files = Files.list(wheelhouse)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(wheelhouse);
         }
         for (AutoCloseable c : new AutoCloseable[]{allowed, index, registry, unlisted}) {
             try {
@@ -307,6 +324,22 @@ class NetworkIT {
                 .contains("Successfully installed tinypkg-1.0").contains("tiny wheel installed");
         assertThat(connections(r)).isNotEmpty().allSatisfy(c -> assertThat(c)
                 .containsEntry("port", index.port()).containsEntry("allowed", true));
+    }
+
+    @Test
+    void pipInstall_fromTheOperatorsReadOnlyWheelhouse_needsNoConnection() {
+        assumeBubblewrap("the container runtime image has no pip");
+        Map<String, Object> r = run("python", """
+                import subprocess, sys
+                p = subprocess.run([sys.executable, '-m', 'pip', 'install', '--user', '--no-index', 'wheelhousepkg'],
+                                   capture_output=True, text=True)
+                print('PIP', p.returncode, p.stdout, p.stderr)
+                import wheelhousepkg
+                print(wheelhousepkg.VALUE)
+                """, true);
+        assertThat((String) r.get("stdout")).as("stderr: %s", r.get("stderr")).contains("PIP 0")
+                .contains("installed from the wheelhouse");
+        assertThat(connections(r)).isEmpty();
     }
 
     @Test
