@@ -150,6 +150,15 @@ class NetworkIT {
     }
 
     @Test
+    void theTextTheModelReads_namesTheRefusedHostAndWhy() {
+        Map<String, Object> args = new HashMap<>(Map.of("language", "python", "network", true, "code",
+                STATUS_OF.formatted("http://127.0.0.1:" + unlisted.port() + "/")));
+        String text = SandboxServer.text(server.call("execute_code", args));
+        assertThat(text).contains("network: 1 connection, 0 bytes, 1 refused or cut")
+                .contains("127.0.0.1:" + unlisted.port() + ": the IP address 127.0.0.1:" + unlisted.port() + " is not listed");
+    }
+
+    @Test
     void nameThatResolvesToALoopbackAddressNotListed_isRefused() {
         Map<String, Object> r = run("python", STATUS_OF.formatted("http://localhost:" + unlisted.port() + "/"), true);
         assertThat((String) r.get("stdout")).contains("STATUS 403").contains("loopback address 127.0.0.1");
