@@ -10,17 +10,24 @@ import java.util.List;
 public record PackagesConfig(Python python, JavaScript javascript) {
     public static final PackagesConfig NONE = new PackagesConfig(Python.NONE, JavaScript.NONE);
 
-    /** pip's {@code PIP_INDEX_URL}, {@code PIP_EXTRA_INDEX_URL} (space-separated) and {@code PIP_TRUSTED_HOST}. */
-    public record Python(String indexUrl, List<String> extraIndexUrls, List<String> trustedHosts) {
-        public static final Python NONE = new Python("", List.of(), List.of());
+    /**
+     * pip's {@code PIP_INDEX_URL}, {@code PIP_EXTRA_INDEX_URL} (space-separated) and {@code PIP_TRUSTED_HOST}.
+     *
+     * @param findLinks host directories of wheels (a wheelhouse), bound read-only at the same path into sandboxes
+     *                  whose call has the network and given to pip as {@code PIP_FIND_LINKS}
+     */
+    public record Python(String indexUrl, List<String> extraIndexUrls, List<String> trustedHosts,
+                         List<String> findLinks) {
+        public static final Python NONE = new Python("", List.of(), List.of(), List.of());
 
         public Python {
             extraIndexUrls = List.copyOf(extraIndexUrls);
             trustedHosts = List.copyOf(trustedHosts);
+            findLinks = List.copyOf(findLinks);
         }
 
         public boolean configured() {
-            return !indexUrl.isEmpty() || !extraIndexUrls.isEmpty();
+            return !indexUrl.isEmpty() || !extraIndexUrls.isEmpty() || !findLinks.isEmpty();
         }
     }
 

@@ -49,10 +49,11 @@ class NetworkConfigTest {
     @Test
     void packageIndex_mustBeAnHttpUrl() {
         assertThatThrownBy(() -> ConfigLoader.parse("""
-                { "packages": { "python": { "indexUrl": "ftp://x/simple" } } }
+                { "packages": { "python": { "indexUrl": "ftp://x/simple", "findLinks": ["wheels"] } } }
                 """, "test"))
                 .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
-                        .extracting(ConfigProblem::keyPath).containsExactly("packages.python.indexUrl"));
+                        .extracting(ConfigProblem::keyPath)
+                        .containsExactlyInAnyOrder("packages.python.indexUrl", "packages.python.findLinks[0]"));
     }
 
     @Test

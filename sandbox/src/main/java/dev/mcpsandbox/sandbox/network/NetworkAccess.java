@@ -125,6 +125,11 @@ public final class NetworkAccess {
         if (!python.trustedHosts().isEmpty()) {
             env.put("PIP_TRUSTED_HOST", String.join(" ", python.trustedHosts()));
         }
+        List<String> readOnly = new ArrayList<>(spec.readOnlyPaths());
+        if (!python.findLinks().isEmpty()) {
+            env.put("PIP_FIND_LINKS", String.join(" ", python.findLinks()));
+            python.findLinks().stream().filter(p -> !readOnly.contains(p)).forEach(readOnly::add);
+        }
         if (packages.javascript().configured()) {
             env.put("npm_config_registry", packages.javascript().registry());
         }
@@ -137,8 +142,8 @@ public final class NetworkAccess {
         // die at start ("Failed to reserve virtual memory for CodeRange") under bash's own cap. The cgroup still
         // holds the call's memory to memoryMb; this only leaves room for that reservation.
         long addressSpaceMb = Math.max(spec.addressSpaceMb(), spec.limits().memoryMb() + NODE_ADDRESS_SPACE_MB);
-        return new SandboxSpec(spec.executionId(), command, spec.readOnlyPaths(), env, spec.limits(),
-                addressSpaceMb, spec.goLine(), true);
+        return new SandboxSpec(spec.executionId(), command, readOnly, env, spec.limits(), addressSpaceMb, spec.goLine(),
+                true);
     }
 
     /** Opens the proxy of one run at its sandbox's bridge directory; closing it cuts every connection. */

@@ -146,6 +146,7 @@ final class ExecutionResults {
             text.append("tool calls: ").append(r.toolCalls().size())
                     .append(failed > 0 ? " (" + failed + " refused or failed)" : "").append('\n');
         }
+        networkLines(text, r.network());
         section(text, "stdout", r.stdout(), r.stdoutTruncated(), links);
         section(text, "stderr", r.stderr(), r.stderrTruncated(), links);
         if (!r.redacted().isEmpty()) {
@@ -158,6 +159,21 @@ final class ExecutionResults {
                     .append(" bytes").append(f.returned() ? "" : ", over the size cap: not returned").append(")\n");
         }
         return text.toString().stripTrailing();
+    }
+
+    /** Connections in short: how many went through, and each refused or cut one with its reason (at most ten). */
+    private static void networkLines(StringBuilder text, List<ExecuteCodeResult.Connection> connections) {
+        if (connections.isEmpty()) {
+            return;
+        }
+        List<ExecuteCodeResult.Connection> problems = connections.stream()
+                .filter(c -> !c.allowed() || c.reason().startsWith("cut")).toList();
+        long bytes = connections.stream().mapToLong(c -> c.bytesIn() + c.bytesOut()).sum();
+        text.append("network: ").append(connections.size()).append(" connection").append(connections.size() == 1 ? "" : "s")
+                .append(", ").append(bytes).append(" bytes").append(problems.isEmpty() ? "" : ", " + problems.size()
+                        + " refused or cut").append('\n');
+        problems.stream().limit(10).forEach(c -> text.append("  ").append(c.host()).append(':').append(c.port())
+                .append(": ").append(c.reason()).append('\n'));
     }
 
     private void section(StringBuilder text, String name, String body, boolean truncated,

@@ -49,6 +49,7 @@ class NetworkIT {
     private SandboxServer server;
     private Path work;
     private Path audit;
+    private Path wheelhouse;
 
     @BeforeAll
     void start() throws Exception {
@@ -60,16 +61,24 @@ class NetworkIT {
         unlisted = new LocalHttp.CountingListener();
         index = LocalHttp.start();
         PackageFixtures.pythonIndex(index, "tinypkg", "tiny wheel installed");
+        // Not under /tmp: each sandbox has a /tmp of its own, bound over whatever the host has there.
+        wheelhouse = Files.createTempDirectory(Path.of("/var/tmp"), "network-it-wheelhouse-");
+        Files.write(wheelhouse.resolve(PackageFixtures.wheelName("wheelhousepkg")),
+                PackageFixtures.wheel("wheelhousepkg", "installed from the wheelhouse"));
+        Files.setPosixFilePermissions(wheelhouse, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(wheelhouse.resolve(PackageFixtures.wheelName("wheelhousepkg")),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         registry = LocalHttp.start();
         PackageFixtures.npmRegistry(registry, "tinynpm", "tiny npm package installed", work);
         String config = """
                 { "output": {"redactSecrets": false}, "pool": {}, "audit": {"file": "%s"},
                   "network": { "allow": ["127.0.0.1:%d", "localhost:%d", "127.0.0.1:%d", "127.0.0.1:%d"],
                                "maxBytesPerCall": %d, "maxConnectionsPerCall": %d },
-                  "packages": { "python": { "indexUrl": "http://127.0.0.1:%d/simple/", "trustedHosts": ["127.0.0.1"] },
+                  "packages": { "python": { "indexUrl": "http://127.0.0.1:%d/simple/", "trustedHosts": ["127.0.0.1"],
+                                            "findLinks": ["%s"] },
                                 "javascript": { "registry": "http://127.0.0.1:%d/" } } }
                 """.formatted(audit, allowed.port(), unlisted.port(), index.port(), registry.port(), CAP,
-                MAX_CONNECTIONS, index.port(), registry.port());
+                MAX_CONNECTIONS, index.port(), wheelhouse, registry.port());
         server = SandboxServer.start(config, Map.of());
     }
 
@@ -77,6 +86,14 @@ class NetworkIT {
     void stop() throws IOException {
         if (server != null) {
             server.close();
+        }
+        if (wheelhouse != null) {
+            try (java.util.stream.Stream<Path> files = Files.list(wheelhouse)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(wheelhouse);
         }
         for (AutoCloseable c : new AutoCloseable[]{allowed, index, registry, unlisted}) {
             try {
@@ -130,6 +147,15 @@ class NetworkIT {
                 .containsEntry("host", "127.0.0.1").containsEntry("port", unlisted.port())
                 .containsEntry("allowed", false).containsEntry("bytesIn", 0));
         assertThat(unlisted.connections()).as("connections the unlisted server accepted").isZero();
+    }
+
+    @Test
+    void theTextTheModelReads_namesTheRefusedHostAndWhy() {
+        Map<String, Object> args = new HashMap<>(Map.of("language", "python", "network", true, "code",
+                STATUS_OF.formatted("http://127.0.0.1:" + unlisted.port() + "/")));
+        String text = SandboxServer.text(server.call("execute_code", args));
+        assertThat(text).contains("network: 1 connection, 0 bytes, 1 refused or cut")
+                .contains("127.0.0.1:" + unlisted.port() + ": the IP address 127.0.0.1:" + unlisted.port() + " is not listed");
     }
 
     @Test
@@ -335,6 +361,22 @@ class NetworkIT {
         assertThat(((Map<String, Object>) refused.get("error")).get("message")).asString()
                 .contains("was opened without the network");
         server.call("end_session", Map.of("session", "offline"));
+    }
+
+    @Test
+    void pipInstall_fromTheOperatorsReadOnlyWheelhouse_needsNoConnection() {
+        assumeBubblewrap("the container runtime image has no pip");
+        Map<String, Object> r = run("python", """
+                import subprocess, sys
+                p = subprocess.run([sys.executable, '-m', 'pip', 'install', '--user', '--no-index', 'wheelhousepkg'],
+                                   capture_output=True, text=True)
+                print('PIP', p.returncode, p.stdout, p.stderr)
+                import wheelhousepkg
+                print(wheelhousepkg.VALUE)
+                """, true);
+        assertThat((String) r.get("stdout")).as("stderr: %s", r.get("stderr")).contains("PIP 0")
+                .contains("installed from the wheelhouse");
+        assertThat(connections(r)).isEmpty();
     }
 
     @Test

@@ -26,6 +26,20 @@ final class PackageFixtures {
 
     /** Serves {@code name} 1.0 (a module whose VALUE is {@code value}) under /simple/ and /files/. */
     static void pythonIndex(LocalHttp http, String name, String value) throws IOException {
+        byte[] wheel = wheel(name, value);
+        String wheelName = wheelName(name);
+        http.serve("/files/" + wheelName, wheel);
+        http.serve("/simple/", html("<a href=\"" + name + "/\">" + name + "</a>"));
+        http.serve("/simple/" + name + "/", html("<a href=\"../../files/" + wheelName + "#sha256="
+                + HexFormat.of().formatHex(sha256(wheel)) + "\">" + wheelName + "</a>"));
+    }
+
+    static String wheelName(String name) {
+        return name + "-1.0-py3-none-any.whl";
+    }
+
+    /** A pure-Python wheel of {@code name} 1.0 whose module's VALUE is {@code value}, with a correct RECORD. */
+    static byte[] wheel(String name, String value) throws IOException {
         String version = "1.0";
         String info = name + "-" + version + ".dist-info/";
         Map<String, byte[]> files = new LinkedHashMap<>();
@@ -48,11 +62,7 @@ final class PackageFixtures {
                 zip.closeEntry();
             }
         }
-        String wheelName = name + "-" + version + "-py3-none-any.whl";
-        http.serve("/files/" + wheelName, wheel.toByteArray());
-        http.serve("/simple/", html("<a href=\"" + name + "/\">" + name + "</a>"));
-        http.serve("/simple/" + name + "/", html("<a href=\"../../files/" + wheelName + "#sha256="
-                + HexFormat.of().formatHex(sha256(wheel.toByteArray())) + "\">" + wheelName + "</a>"));
+        return wheel.toByteArray();
     }
 
     /** Serves {@code name} 1.0.0 (index.js exporting {@code value}) as a registry at the server's root. */
