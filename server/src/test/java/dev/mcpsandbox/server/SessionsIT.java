@@ -22,7 +22,7 @@ class SessionsIT {
 
     @BeforeAll
     static void start() {
-        server = SandboxServer.builder().config("{\"sessions\": {\"perClient\": 6}}").start();
+        server = SandboxServer.builder().config("{\"sessions\": {\"perClient\": 6, \"queue\": 0}}").start();
     }
 
     @AfterAll
@@ -262,6 +262,34 @@ class SessionsIT {
             assertThat(session(next)).containsEntry("restarted", true);
         } finally {
             end("crash");
+        }
+    }
+
+    @Test
+    void codeModeWorksInEveryCallOfASession() {
+        try {
+            for (int call = 1; call <= 2; call++) {
+                Map<String, Object> r = run("code-mode", "python", "tools.result({'call': " + call + "})\nNone");
+                assertThat(r.get("result")).as("%s", r).isEqualTo(Map.of("call", call));
+            }
+        } finally {
+            end("code-mode");
+        }
+    }
+
+    @Test
+    void aCallThatFindsItsSessionBusyPastTheQueueIsRefusedSayingSo() throws Exception {
+        try {
+            run("busy", "bash", "true");
+            java.util.concurrent.CompletableFuture<Map<String, Object>> slow = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> run("busy", "bash", "sleep 3; echo slow"));
+            Thread.sleep(1000);
+            Map<String, Object> refused = run("busy", "bash", "echo second");
+            assertThat(((Map<String, Object>) refused.get("error")).get("message")).asString()
+                    .contains("session \"busy\" is busy").contains("sessions.queue");
+            assertThat(slow.get(60, java.util.concurrent.TimeUnit.SECONDS).get("stdout")).isEqualTo("slow\n");
+        } finally {
+            end("busy");
         }
     }
 

@@ -152,7 +152,9 @@ public final class SessionRegistry implements AutoCloseable {
                             + " session (end_session) and open it again with network: true on its first call");
                 }
             }
-            if (session.waiting.incrementAndGet() > settings.queue() + 1) {
+            // Those waiting, this call included: past the queue while a call runs, the call is refused.
+            boolean idle = session.turn.availablePermits() > 0;
+            if (session.waiting.incrementAndGet() > settings.queue() + (idle ? 1 : 0)) {
                 session.waiting.decrementAndGet();
                 throw new SessionRefused("session \"" + name + "\" is busy: a call is running in it and "
                         + settings.queue() + " more are waiting, the most it queues (sessions.queue); retry when one"

@@ -204,6 +204,31 @@ class FaultSuiteIT {
     }
 
     @Test
+    @Timeout(180)
+    void sessionsEndedOrKilledLeaveNoProcessDirectoryMountOrCgroup() throws Exception {
+        FaultServer server = FaultServer.http("{}", tmp);
+        try {
+            McpSyncClient client = RawHttp.sdkClient(server);
+            for (String name : List.of("kept", "bombed", "ended")) {
+                client.callTool(CallToolRequest.builder("execute_code").arguments(Map.of("language", "bash",
+                        "session", name, "code", "sleep " + Probes.marker() + " >/dev/null 2>&1 & x=1")).build());
+            }
+            // A memory cap that ends one session's sandbox, an end_session, and a client that goes away with the last.
+            client.callTool(CallToolRequest.builder("execute_code").arguments(Map.of("language", "python",
+                    "session", "bombed", "code", "b = []\nwhile True:\n    b.append(bytearray(16 << 20))")).build());
+            client.callTool(CallToolRequest.builder("end_session").arguments(Map.of("session", "ended")).build());
+            assertThat(server.leftovers().ofSandboxes(cmd -> false)).as("positive control: the session still open")
+                    .isNotEmpty();
+            client.callTool(CallToolRequest.builder("end_session").arguments(Map.of("session", "kept")).build());
+            client.callTool(CallToolRequest.builder("end_session").arguments(Map.of("session", "bombed")).build());
+            server.leftovers().awaitNoSandbox(SETTLE);
+        } finally {
+            server.close();
+        }
+        server.leftovers().awaitNothing(SETTLE);
+    }
+
+    @Test
     @Timeout(120)
     void httpClientThatDropsItsConnectionMidExecution_losesItsSandboxWithinSeconds() throws Exception {
         FaultServer server = FaultServer.http("{}", tmp);
