@@ -271,6 +271,8 @@ class SessionsIT {
             for (int call = 1; call <= 2; call++) {
                 Map<String, Object> r = run("code-mode", "python", "tools.result({'call': " + call + "})\nNone");
                 assertThat(r.get("result")).as("%s", r).isEqualTo(Map.of("call", call));
+                Map<String, Object> js = run("code-mode", "javascript", "await tools.result({call: " + call + "});\n");
+                assertThat(js.get("result")).as("%s", js).isEqualTo(Map.of("call", call));
             }
         } finally {
             end("code-mode");

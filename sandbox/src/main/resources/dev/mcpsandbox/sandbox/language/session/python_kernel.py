@@ -92,6 +92,9 @@ def _run(filename):
 
 def _call(filename, stdin_path):
     importlib.invalidate_caches()  # an earlier call may have installed or written modules
+    bridge = sys.modules.get("_mcp_tools_client")
+    if bridge is not None:
+        bridge.new_execution()  # each call has a tool bridge of its own
     try:
         _use_stdin(stdin_path)
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -415,6 +415,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_transport.reset)
 
 
+def new_execution():
+    """A session's interpreter starts another execution: the bridge of the last one is gone, and the next
+    request opens a connection to this one's."""
+    _transport.reset()
+
+
 def _arguments(what, arguments, kwargs):
     if arguments is None:
         args = kwargs
