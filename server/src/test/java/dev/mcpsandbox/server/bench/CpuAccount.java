@@ -48,7 +48,8 @@ final class CpuAccount implements AutoCloseable {
     }
 
     String method() {
-        return cgroup != null ? "cgroup v1 cpuacct.usage" : "/proc/PID/stat (own + reaped children)";
+        return cgroup != null ? "cgroup v1 cpuacct.usage"
+                : "/proc/PID/stat (own + reaped children; misses what bwrap's init does not reap, so it undercounts)";
     }
 
     /** Total CPU of the process and its descendants so far, in nanoseconds. */
