@@ -132,8 +132,13 @@ final class SoakReport {
      * or at the end; the rest of the file is left as it was.
      */
     static void replaceSection(Path file, String section) throws IOException {
+        replaceSection(file, HEADING, section);
+    }
+
+    /** As above, for the section under {@code heading} (the whole heading line). */
+    static void replaceSection(Path file, String heading, String section) throws IOException {
         List<String> lines = Files.exists(file) ? new ArrayList<>(Files.readAllLines(file)) : new ArrayList<>();
-        int from = lines.indexOf(HEADING);
+        int from = lines.indexOf(heading);
         StringBuilder out = new StringBuilder();
         if (from < 0) {
             lines.forEach(l -> out.append(l).append('\n'));

@@ -58,6 +58,16 @@ class SoakReportTest {
         assertThat(Files.readString(file)).isEqualTo("# Benchmarks\n\n## A\n\na\n\n## Soak\n\nnew\n");
     }
 
+    @Test
+    void replaceSection_underAnotherHeading_leavesTheSoakAndTheOthersAlone(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("BENCHMARKS.md");
+        Files.writeString(file, "# Benchmarks\n\n## Throughput (x)\n\nold\n\n## Soak\n\nsoak\n");
+        SoakReport.replaceSection(file, "## Throughput (x)", "## Throughput (x)\n\nnew\n");
+        SoakReport.replaceSection(file, "## CPU", "## CPU\n\ncpu\n");
+        assertThat(Files.readString(file))
+                .isEqualTo("# Benchmarks\n\n## Throughput (x)\n\nnew\n\n## Soak\n\nsoak\n\n## CPU\n\ncpu\n");
+    }
+
     private static CallToolResult answer(boolean isError, Map<String, Object> structured) {
         return CallToolResult.builder().content(List.of(new TextContent("text"))).structuredContent(structured)
                 .isError(isError).build();
