@@ -100,8 +100,8 @@ public final class Benchmark {
             }
         }
         line("");
-        line("A call in a live session creates no sandbox: it runs in the session's interpreter (Python, Bash and,"
-                + " where its kernel exists, JavaScript) or as one new process in the session's sandbox.");
+        line("A call in a live session creates no sandbox: it runs in the session's interpreter (Python, JavaScript"
+                + " and Bash keep one each), end to end over stdio like the rows above.");
         line("");
         line("The warm path runs in a pre-started, single-use sandbox; calls are spaced 150 ms apart so the pool"
                 + " refills between them (a burst is the throughput table). End to end means from the client's"
