@@ -162,7 +162,8 @@ class JavaScriptKernelTest {
         try (AgentOutsideSandbox agent = new AgentOutsideSandbox(root, JAVASCRIPT)) {
             agent.run(1, JS, "let rounds = 0;");
             for (long call = 2; call < 14; call++) {
-                agent.start(call, JS, "rounds++;\nconsole.log('busy " + call + "');\nfor (;;) { new Error('x').stack; }\n", "");
+                agent.start(call, JS, "rounds++;\nconsole.log('busy " + call + "');\n"
+                        + "for (;;) { new Error('x').stack; }\n", "");
                 agent.awaitPrinted("busy " + call);
                 agent.interrupt(call);
                 AgentOutsideSandbox.End interrupted = agent.awaitEnd(call);
