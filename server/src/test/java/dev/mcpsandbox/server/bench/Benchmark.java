@@ -95,13 +95,16 @@ public final class Benchmark {
         }
         try (Server sessions = Server.start(jar, "{\"pool\": {}}")) {
             for (String language : List.of("python", "javascript", "bash")) {
-                Stats s = inSession(sessions, "bench-" + language, language, programs.get(language), samples, 5);
+                Stats s = inSession(sessions, "bench-" + language, language, programs.get(language), samples,
+                        SESSION_WARMUP);
                 row("execute_code in a live session", language, s, floors.get(language));
             }
         }
         line("");
         line("A call in a live session creates no sandbox: it runs in the session's interpreter (Python, JavaScript"
-                + " and Bash keep one each), end to end over stdio like the rows above.");
+                + " and Bash keep one each), end to end over stdio like the rows above, timed after " + SESSION_WARMUP
+                + " untimed calls: a server that has run a while (before the JIT has compiled the call path, the first"
+                + " hundred calls take about 10 ms).");
         line("");
         line("The warm path runs in a pre-started, single-use sandbox; calls are spaced 150 ms apart so the pool"
                 + " refills between them (a burst is the throughput table). End to end means from the client's"
@@ -502,6 +505,9 @@ public final class Benchmark {
         }
         return Stats.of(ms);
     }
+
+    /** Untimed calls before a session row: the JIT compiles the call path (3.5 ms warm, about 10 ms before). */
+    private static final int SESSION_WARMUP = 300;
 
     /** {@code runs} timed calls in one session after {@code warmup} untimed ones (the first opens it), each checked. */
     private Stats inSession(Server server, String session, String language, String code, int runs, int warmup) {
