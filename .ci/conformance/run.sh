@@ -5,7 +5,8 @@
 #                                     with baseline.yml as the expected failures, stop the server
 #   .ci/conformance/run.sh --install  only install: the suite, Node 22 (the suite needs Node >= 22; it ships
 #                                     as the npm package "node"), the TypeScript SDK client HttpTransportIT uses
-#                                     and the Claude Code CLI ClaudeCodeIT drives (claude mcp list)
+#                                     the Claude Code CLI ClaudeCodeIT drives (claude mcp list) and the MCP
+#                                     Inspector CLI InspectorIT drives
 # Exit status: the suite's (0 = every failure is listed in baseline.yml and no listed scenario passes).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -20,6 +21,7 @@ install() {
   if [ "$(installed_version @modelcontextprotocol/conformance)" = 0.1.16 ] &&
      [ "$(installed_version @modelcontextprotocol/sdk)" = 1.32.2 ] &&
      [ "$(installed_version @anthropic-ai/claude-code)" = 2.1.197 ] &&
+     [ "$(installed_version @modelcontextprotocol/inspector)" = 0.15.0 ] &&
      [ -x "$here/node_modules/.bin/node" ]; then
     return 0
   fi
