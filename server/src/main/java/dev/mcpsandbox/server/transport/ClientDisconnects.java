@@ -43,6 +43,12 @@ final class ClientDisconnects implements AutoCloseable {
     /** Runs {@code onGone} once if the connection closes before {@link AutoCloseable#close()} on the result. */
     AutoCloseable watch(int localPort, int remotePort, Runnable onGone) {
         Connection c = new Connection(localPort, remotePort);
+        // Seen now, not at the next tick: a client that hangs up with unread bytes resets the connection, which
+        // then leaves the table at once; one that did so within the first tick was never noticed (a warm sandbox
+        // starts its code in less than the 250 ms between ticks).
+        if (states().containsKey(c)) {
+            seen.put(c, true);
+        }
         watched.put(c, onGone);
         return () -> {
             watched.remove(c);
@@ -54,6 +60,30 @@ final class ClientDisconnects implements AutoCloseable {
         if (watched.isEmpty()) {
             return;
         }
+        Map<Connection, String> states = states();
+        watched.forEach((c, onGone) -> {
+            String state = states.get(c);
+            if (state != null && !state.equals(CLOSE_WAIT)) {
+                seen.put(c, true);
+                return;
+            }
+            // Gone only after we saw it alive: a connection not yet listed is not a disconnect.
+            if (state != null || seen.containsKey(c)) {
+                if (watched.remove(c) != null) {
+                    seen.remove(c);
+                    try {
+                        onGone.run();
+                    } catch (RuntimeException e) {
+                        // A failing cancel must not end the ticker (a scheduled task that throws is never run again).
+                        log.warn("cancelling the call of a client that hung up failed: {}", e.toString());
+                    }
+                }
+            }
+        });
+    }
+
+    /** Every TCP connection of this network namespace by its ports, with its state. */
+    private static Map<Connection, String> states() {
         Map<Connection, String> states = new HashMap<>();
         for (Path table : TABLES) {
             try {
@@ -67,20 +97,7 @@ final class ClientDisconnects implements AutoCloseable {
                 log.debug("cannot read {}: {}", table, e.getMessage());
             }
         }
-        watched.forEach((c, onGone) -> {
-            String state = states.get(c);
-            if (state != null && !state.equals(CLOSE_WAIT)) {
-                seen.put(c, true);
-                return;
-            }
-            // Gone only after we saw it alive: a connection not yet listed is not a disconnect.
-            if (state != null || seen.containsKey(c)) {
-                if (watched.remove(c) != null) {
-                    seen.remove(c);
-                    onGone.run();
-                }
-            }
-        });
+        return states;
     }
 
     private static int port(String hexAddress) {
