@@ -106,8 +106,8 @@ final class LiveSession {
         }
     }
 
-    /** Counts a call and says whether what it relies on was lost since the last one (for its report). */
-    synchronized Optional<String> beginCall(Optional<String> kernelKey) {
+    /** Counts a call and says why the whole sandbox was lost since the last one, when it was (for its report). */
+    synchronized Optional<String> beginCall() {
         calls++;
         Optional<String> lost = sandboxLost;
         sandboxLost = Optional.empty();

@@ -2,6 +2,7 @@ package dev.mcpsandbox.sandbox.session;
 
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.backend.RunLimits;
+import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import org.slf4j.Logger;
@@ -226,13 +227,10 @@ public final class SessionRegistry implements AutoCloseable {
                 .filter(s -> s.key.owner().equals(owner))
                 .sorted(Comparator.comparing(s -> s.createdAt))
                 .map(s -> {
-                    Optional<dev.mcpsandbox.sandbox.backend.Sandbox> sandbox = s.sandbox();
-                    Optional<dev.mcpsandbox.sandbox.backend.Sandbox.Usage> usage = sandbox.flatMap(
-                            dev.mcpsandbox.sandbox.backend.Sandbox::usage);
+                    Optional<Sandbox.Usage> usage = s.sandbox().flatMap(Sandbox::usage);
                     return new SessionSummary(s.key.name(), s.calls(), s.createdAt, s.lastUsedAt(), expiresAt(s, now),
                             s.turn.availablePermits() == 0, s.languages(),
-                            usage.flatMap(dev.mcpsandbox.sandbox.backend.Sandbox.Usage::memoryBytes),
-                            usage.flatMap(dev.mcpsandbox.sandbox.backend.Sandbox.Usage::diskBytes));
+                            usage.flatMap(Sandbox.Usage::memoryBytes), usage.flatMap(Sandbox.Usage::diskBytes));
                 })
                 .toList();
     }

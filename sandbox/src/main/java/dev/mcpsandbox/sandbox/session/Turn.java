@@ -51,7 +51,7 @@ public final class Turn implements AutoCloseable {
             throws SandboxException, InterruptedException {
         AgentChannel agent = session.ready(registry.backend(), registry.plan());
         Sandbox sandbox = session.sandbox().orElseThrow(() -> new SandboxException("the session's sandbox is gone"));
-        Optional<String> lost = session.beginCall(kernel.map(SessionKernel::key));
+        Optional<String> lost = session.beginCall();
         sandboxLost = sandboxLost.or(() -> lost);
         SessionCall made = new SessionCall(session, sandbox, agent, session.calls(), kernel, processCommand, timers);
         call = Optional.of(made);

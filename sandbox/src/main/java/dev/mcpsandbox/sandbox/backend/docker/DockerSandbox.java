@@ -222,22 +222,7 @@ final class DockerSandbox implements Sandbox {
             throw new IOException("container " + name + " ended before its go line");
         }
         stdin.write(Launcher.goLine(limits).getBytes(StandardCharsets.US_ASCII));
-        return new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                stdin.write(new byte[] {(byte) b});
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                stdin.write(java.util.Arrays.copyOfRange(b, off, off + len));
-            }
-
-            @Override
-            public void close() throws IOException {
-                stdin.endOfInput();
-            }
-        };
+        return stdin.asStream();
     }
 
     @Override

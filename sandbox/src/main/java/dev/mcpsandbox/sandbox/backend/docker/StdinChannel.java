@@ -2,6 +2,7 @@ package dev.mcpsandbox.sandbox.backend.docker;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.URI;
@@ -70,10 +71,33 @@ final class StdinChannel implements AutoCloseable {
     }
 
     private static void writeFully(SocketChannel channel, byte[] bytes) throws IOException {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        writeFully(channel, ByteBuffer.wrap(bytes));
+    }
+
+    private static void writeFully(SocketChannel channel, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
             channel.write(buffer);
         }
+    }
+
+    /** This channel as a stream that stays open until closed (a session's agent reads commands for its life). */
+    OutputStream asStream() {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                StdinChannel.this.write(new byte[] {(byte) b});
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                writeFully(channel, ByteBuffer.wrap(b, off, len));
+            }
+
+            @Override
+            public void close() throws IOException {
+                endOfInput();
+            }
+        };
     }
 
     /** The code reads end of input once it has read what was written. */
