@@ -216,6 +216,28 @@ class SessionsIT {
     }
 
     @Test
+    void listLanguagesReportsASessionsMemoryAndDiskUse_onEveryBackend() {
+        try {
+            // 64 MB held by the interpreter, 24 MB written to the workspace (two files: one is capped at 16 MB).
+            Map<String, Object> filled = run("usage", "python", "held = bytearray(64 << 20)\n"
+                    + "for i in range(0, len(held), 4096): held[i] = 1\n"
+                    + "for name in ('a.bin', 'b.bin'): open(name, 'wb').write(b'x' * (12 << 20))");
+            assertThat(filled.get("exitCode")).as("%s", filled).isEqualTo(0);
+            Map<String, Object> listing = (Map<String, Object>) server.call("list_languages", Map.of()).structuredContent();
+            Map<String, Object> usage = ((List<Map<String, Object>>) ((Map<String, Object>) listing.get("sessions"))
+                    .get("open")).stream().filter(s -> "usage".equals(s.get("name"))).findFirst().orElseThrow();
+            assertThat(usage.get("memoryBytes")).as("memory of %s", usage).isInstanceOf(Number.class);
+            assertThat(((Number) usage.get("memoryBytes")).longValue()).as("memory of %s", usage)
+                    .isGreaterThan(60L << 20);
+            assertThat(usage.get("diskBytes")).as("disk of %s", usage).isInstanceOf(Number.class);
+            assertThat(((Number) usage.get("diskBytes")).longValue()).as("disk of %s", usage)
+                    .isGreaterThanOrEqualTo(24L << 20);
+        } finally {
+            end("usage");
+        }
+    }
+
+    @Test
     void endSessionFreesItsSandbox_andListLanguagesShowsOnlyOpenSessions() throws Exception {
         run("listed", "bash", "sleep 613.777 > /dev/null 2>&1 &");
         Map<String, Object> listing = (Map<String, Object>) server.call("list_languages", Map.of()).structuredContent();

@@ -17,16 +17,19 @@ final class ContainerCgroup {
 
     private final Optional<Path> pidsEvents;
     private final Optional<Path> memoryEvents;
+    private final Optional<Path> memoryUsage;
 
-    private ContainerCgroup(Optional<Path> pidsEvents, Optional<Path> memoryEvents) {
+    private ContainerCgroup(Optional<Path> pidsEvents, Optional<Path> memoryEvents, Optional<Path> memoryUsage) {
         this.pidsEvents = pidsEvents;
         this.memoryEvents = memoryEvents;
+        this.memoryUsage = memoryUsage;
     }
 
     static ContainerCgroup find(String containerId) {
         List<String> relative = List.of("docker/" + containerId, "system.slice/docker-" + containerId + ".scope");
         Optional<Path> pids = Optional.empty();
         Optional<Path> memory = Optional.empty();
+        Optional<Path> usage = Optional.empty();
         for (String rel : relative) {
             Path v1Pids = ROOT.resolve("pids").resolve(rel).resolve("pids.events");
             Path v2 = ROOT.resolve(rel);
@@ -38,11 +41,13 @@ final class ContainerCgroup {
             Path v1Memory = ROOT.resolve("memory").resolve(rel).resolve("memory.oom_control");
             if (memory.isEmpty() && Files.exists(v1Memory)) {
                 memory = Optional.of(v1Memory);
+                usage = Optional.of(v1Memory.resolveSibling("memory.usage_in_bytes"));
             } else if (memory.isEmpty() && Files.exists(v2.resolve("memory.events"))) {
                 memory = Optional.of(v2.resolve("memory.events"));
+                usage = Optional.of(v2.resolve("memory.current"));
             }
         }
-        return new ContainerCgroup(pids, memory);
+        return new ContainerCgroup(pids, memory, usage);
     }
 
     /** The pids cap refused a fork at least once. */
@@ -53,6 +58,17 @@ final class ContainerCgroup {
     /** The kernel's OOM killer ran in this cgroup (v1 memory.oom_control and v2 memory.events both count oom_kill). */
     boolean oomKilled() {
         return memoryEvents.map(p -> counter(p, "oom_kill") > 0).orElse(false);
+    }
+
+    /** Memory the container's processes use now (page cache included, as the cap counts it). */
+    Optional<Long> memoryInUse() {
+        return memoryUsage.flatMap(p -> {
+            try {
+                return Optional.of(Long.parseLong(Files.readString(p).trim()));
+            } catch (IOException | NumberFormatException e) {
+                return Optional.empty(); // the container is gone
+            }
+        });
     }
 
     private static long counter(Path file, String key) {

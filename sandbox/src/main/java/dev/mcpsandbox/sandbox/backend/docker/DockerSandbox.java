@@ -300,6 +300,12 @@ final class DockerSandbox implements Sandbox {
     }
 
     @Override
+    public Optional<Usage> usage() {
+        ContainerCgroup c = cgroup;
+        return Optional.of(new Usage(c == null ? Optional.empty() : c.memoryInUse(), scratch.diskInUse()));
+    }
+
+    @Override
     public EndSignals endSignals() {
         ContainerCgroup c = cgroup;
         return new EndSignals(oomKilled || c != null && c.oomKilled(), c != null && c.processCapHit(), scratch.full());
