@@ -94,10 +94,19 @@ class SessionsIT {
             run("js-state", "javascript", "const rows = [1, 2, 3];\nlet factor = await Promise.resolve(10);");
             Map<String, Object> js = run("js-state", "javascript", "rows.map(r => r * factor)");
             assertThat(js.get("result")).isEqualTo(List.of(10, 20, 30));
+            // The type checker sees one call's file, but knows the names earlier calls left (as any).
             Map<String, Object> ts = run("js-state", "typescript",
-                    "declare const rows: number[];\nconst doubled: number[] = rows.map(r => r * 2);\n"
+                    "const doubled: number[] = rows.map((r: number) => r * 2);\n"
+                            + "function total(xs: number[]): number { return xs.reduce((a, b) => a + b, 0); }\n"
                             + "console.log(doubled.join(','));");
             assertThat(ts.get("stdout")).as("%s", ts).isEqualTo("2,4,6\n");
+            Map<String, Object> next = run("js-state", "typescript", "const sum: number = total(doubled) * factor;\nsum");
+            assertThat(next.get("result")).as("%s", next).isEqualTo(120);
+            // A type error of the call's own still stops it, and the names stay known afterwards.
+            Map<String, Object> wrong = run("js-state", "typescript", "const n: number = 'text';\nconsole.log(n);");
+            assertThat(wrong.get("exitCode")).as("%s", wrong).isNotEqualTo(0);
+            assertThat((String) wrong.get("stderr")).contains("TS2322");
+            assertThat(run("js-state", "typescript", "console.log(total(rows));").get("stdout")).isEqualTo("6\n");
         } finally {
             end("js-state");
         }

@@ -11,14 +11,19 @@ import dev.mcpsandbox.sandbox.language.Language;
 import dev.mcpsandbox.sandbox.output.Harvest;
 import dev.mcpsandbox.sandbox.output.ProducedFile;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The compile phase of a compiled language. The compiler runs in a sandbox of its own that holds only the
- * source — no input files, no stdin, no tool bridge — so its output depends on nothing but what the cache key
- * covers, and nothing the program does at run time can reach the cached build.
+ * source (in a session, also the declarations its type checker reads) — no input files, no stdin, no tool
+ * bridge — so its output depends on nothing but what the cache key covers, and nothing the program does at run
+ * time can reach the cached build.
  */
 final class Compilation {
     /** Everything a compiler may leave; a bigger build is refused rather than cached in part. */
@@ -46,10 +51,14 @@ final class Compilation {
         this.cache = cache;
     }
 
+    /** @param companions files the compiler reads beside the source (relative path to content); part of the key */
     Built build(String executionId, DetectedLanguage language, List<String> compileCommand, String entryFile,
-                String source, ResourceLimits limits, CallContext context) throws SandboxException, InterruptedException {
+                String source, Map<String, String> companions, ResourceLimits limits, CallContext context)
+            throws SandboxException, InterruptedException {
         long started = System.nanoTime();
-        String key = BuildCache.key(language.id(), language.version(), language.binary(), compileCommand, source);
+        List<String> keyed = new ArrayList<>(compileCommand);
+        new TreeMap<>(companions).forEach((path, content) -> keyed.addAll(List.of(path, content)));
+        String key = BuildCache.key(language.id(), language.version(), language.binary(), keyed, source);
         Optional<List<ProducedFile>> cached = cache.find(key);
         if (cached.isPresent()) {
             return new Ready(cached.get(), true, Duration.ofNanos(System.nanoTime() - started));
@@ -57,7 +66,10 @@ final class Compilation {
         CompilerNeeds needs = language.language().compilerNeeds();
         SandboxSpec spec = SandboxRun.spec(executionId + "-compile", language, compileCommand, GoLine.LAUNCHER, limits,
                 needs.addressSpaceMb());
-        SandboxRun.Raw raw = sandboxes.runFresh(spec, SandboxRun.Inputs.source(entryFile, source), BUILD_OUTPUT,
+        Map<String, byte[]> files = new TreeMap<>();
+        companions.forEach((path, content) -> files.put(path, content.getBytes(StandardCharsets.UTF_8)));
+        SandboxRun.Raw raw = sandboxes.runFresh(spec, new SandboxRun.Inputs(entryFile, source, files, List.of(),
+                new byte[0]), BUILD_OUTPUT,
                 SandboxRun.BridgeOpener.NONE, new CallContext(context.cancellation(), context.confirmer(), line -> { }));
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         boolean complete = raw.produced().omitted() == 0

@@ -8,7 +8,9 @@ import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.sandbox.language.CodeError;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
+import dev.mcpsandbox.sandbox.language.Language;
 import dev.mcpsandbox.sandbox.language.RunOptions;
+import dev.mcpsandbox.sandbox.language.SessionKernel;
 import dev.mcpsandbox.sandbox.language.SyntaxProblem;
 import dev.mcpsandbox.sandbox.limits.LimitKind;
 import dev.mcpsandbox.sandbox.network.EgressSession;
@@ -25,6 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -60,7 +63,14 @@ final class ProgramRun {
         String entry = request.entryFile();
         List<ProducedFile> program = List.of();
         Optional<RunReport.CompileReport> compiled = Optional.empty();
-        Optional<List<String>> compileCommand = language.language().compileCommand(language.binary(), entry);
+        RunOptions single = new RunOptions(request.limits().memoryMb(), request.imageFormat());
+        RunOptions options = turn.isPresent() ? single.inSession() : single;
+        Optional<SessionKernel> kernel = turn.isPresent()
+                ? language.language().sessionKernel(language.binary(), entry, options) : Optional.empty();
+        Optional<Language.SessionCompile> sessionCompile = kernel.flatMap(k -> language.language().sessionCompile(
+                language.binary(), entry, turn.get().kernelGlobals(k.key())));
+        Optional<List<String>> compileCommand = sessionCompile.map(Language.SessionCompile::command)
+                .or(() -> language.language().compileCommand(language.binary(), entry));
         if (context.cancellation().requested()) {
             return cancelledBeforeRunning(id, request, compiled);
         }
@@ -68,7 +78,8 @@ final class ProgramRun {
             ResourceLimits compileLimits = Compilation.limits(request.limits(), language.language().compilerNeeds(),
                     machinery.maxima(), machinery.compileTimeoutSeconds());
             Compilation.Built built = machinery.compilation().build(id, language, compileCommand.get(), entry,
-                    request.code(), compileLimits, context);
+                    request.code(), sessionCompile.map(Language.SessionCompile::files).orElse(Map.of()),
+                    compileLimits, context);
             if (built instanceof Compilation.Rejected rejected) {
                 return compileFailed(id, request, rejected);
             }
@@ -81,8 +92,6 @@ final class ProgramRun {
                 return cancelledBeforeRunning(id, request, compiled);
             }
         }
-        RunOptions single = new RunOptions(request.limits().memoryMb(), request.imageFormat());
-        RunOptions options = turn.isPresent() ? single.inSession() : single;
         List<String> command = language.language().runCommand(language.binary(), entry, options);
         SandboxSpec plain = SandboxRun.spec(id, language, command, language.language().goLine(), request.limits());
         SandboxSpec spec = request.network() ? machinery.network().grant(plain) : plain;
@@ -91,8 +100,7 @@ final class ProgramRun {
         Sandbox sandbox;
         if (turn.isPresent()) {
             // The session's sandbox already runs the relay when it was opened with the network.
-            sandbox = turn.get().call(language.language().sessionKernel(language.binary(), entry, options),
-                    Launcher.command(command, plain.goLine(), Launcher.creationLimits(plain)));
+            sandbox = turn.get().call(kernel, Launcher.command(command, plain.goLine(), Launcher.creationLimits(plain)));
         } else {
             Optional<Sandbox> warm = machinery.warmPool().take(language.id(), spec);
             sandbox = warm.isPresent() ? warm.get() : machinery.sandboxes().backend().create(spec);

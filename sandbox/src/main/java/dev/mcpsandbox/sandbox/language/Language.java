@@ -85,6 +85,23 @@ public interface Language {
     }
 
     /**
+     * The compile step of a call in a session whose kernel already holds {@code names} (top-level bindings that
+     * earlier calls left), for a compiler that checks one file at a time and would otherwise refuse every use of
+     * them (TypeScript). Empty: the session compiles as {@link #compileCommand} does.
+     */
+    default Optional<SessionCompile> sessionCompile(String binary, String entryFile, List<String> names) {
+        return Optional.empty();
+    }
+
+    /** A compile command and the files it reads beside the source (relative path to content). */
+    record SessionCompile(List<String> command, Map<String, String> files) {
+        public SessionCompile {
+            command = List.copyOf(command);
+            files = Map.copyOf(files);
+        }
+    }
+
+    /**
      * Seconds {@link #checkCommand} may run (also its CPU seconds, less one); the operator's maximum timeout
      * still caps it. A parser is the toolchain's code, not the user's: it gets what it needs to load.
      */

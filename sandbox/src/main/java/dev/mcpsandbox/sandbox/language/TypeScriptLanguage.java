@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,6 +25,13 @@ import java.util.regex.Pattern;
 final class TypeScriptLanguage implements Language {
     /** Declares the code-mode globals the preload defines; compiled along with the code. */
     static final String TOOLS_DECLARATION = "ts/tools.d.ts";
+    private static final String SESSION_DECLARATIONS = "session-globals.d.ts";
+    /**
+     * Globals the checker already knows with their own types (@types/node's CommonJS names, code mode's): declaring
+     * them again as {@code any} would be an error in the declarations file, and the code may assign them.
+     */
+    private static final Set<String> DECLARED_ELSEWHERE = Set.of("module", "exports", "require", "__filename",
+            "__dirname", "global", "tools", "ToolError");
     private static final String NATIVE_PACKAGE = "@typescript/typescript-linux-x64/lib/tsc";
     private static final List<String> NODE_CANDIDATES = List.of("/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs");
     private static final Pattern DIAGNOSTIC = Pattern.compile("^(.+?)\\((\\d+),(\\d+)\\): error (TS\\d+: .*)$");
@@ -108,6 +116,23 @@ final class TypeScriptLanguage implements Language {
     @Override
     public List<String> checkCommand(String binary, String entryFile) {
         return tsc(binary, List.of("--noEmit"), entryFile);
+    }
+
+    /**
+     * In a session, the names earlier calls left in the JavaScript kernel are declared to the type checker as
+     * {@code any} (their values are known only at run time; types and interfaces do not outlive their call), so a
+     * call may use what an earlier one defined. The call's own declarations shadow them: the file is a module.
+     */
+    @Override
+    public Optional<SessionCompile> sessionCompile(String binary, String entryFile, List<String> names) {
+        StringBuilder declarations = new StringBuilder(
+                "// What earlier calls of this session left in its JavaScript kernel, for the type checker.\n");
+        names.stream().filter(name -> !DECLARED_ELSEWHERE.contains(name)).sorted()
+                .forEach(name -> declarations.append("declare var ").append(name).append(": any;\n"));
+        List<String> command = new ArrayList<>(tsc(binary, List.of("--noEmitOnError", "--sourceMap", "--outDir",
+                BUILD_DIR), entryFile));
+        command.add(SESSION_DECLARATIONS);
+        return Optional.of(new SessionCompile(command, Map.of(SESSION_DECLARATIONS, declarations.toString())));
     }
 
     /**

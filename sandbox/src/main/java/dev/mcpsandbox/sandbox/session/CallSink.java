@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -16,9 +18,13 @@ final class CallSink {
     /** Output held for a reader that stopped reading (its capture hit the cap): more is counted, not kept. */
     private static final long MAX_PENDING = 16L << 20;
 
-    /** How the call ended, as the agent said, or that the session's sandbox went away under it. */
+    /**
+     * How the call ended, as the agent said, or that the session's sandbox went away under it.
+     *
+     * @param globals the top-level names the kernel holds after the call, where it reports them (JavaScript's)
+     */
     record End(Optional<Integer> code, Optional<Integer> signal, String kernel, boolean fresh,
-               Optional<String> result, Optional<String> lost) {
+               Optional<String> result, Optional<String> lost, Optional<List<String>> globals) {
 
         /** The status a single-use sandbox would report: the code's, or 128 + the signal that ended it. */
         Optional<Integer> exitStatus() {
@@ -59,11 +65,25 @@ final class CallSink {
         finish(new End(integer(header, "code"), integer(header, "signal"), header.path("kernel").asText("none"),
                 header.path("fresh").asBoolean(false),
                 header.hasNonNull("result") ? Optional.of(header.get("result").asText()) : Optional.empty(),
-                Optional.empty()));
+                Optional.empty(), names(header.get("globals"))));
+    }
+
+    private static Optional<List<String>> names(JsonNode list) {
+        if (list == null || !list.isArray()) {
+            return Optional.empty();
+        }
+        List<String> names = new ArrayList<>();
+        list.forEach(name -> {
+            if (name.isTextual()) {
+                names.add(name.asText());
+            }
+        });
+        return Optional.of(List.copyOf(names));
     }
 
     void lost(String why) {
-        finish(new End(Optional.empty(), Optional.empty(), "died", false, Optional.empty(), Optional.of(why)));
+        finish(new End(Optional.empty(), Optional.empty(), "died", false, Optional.empty(), Optional.of(why),
+                Optional.empty()));
     }
 
     private void finish(End how) {

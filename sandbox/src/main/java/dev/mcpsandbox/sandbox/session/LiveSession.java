@@ -43,6 +43,8 @@ final class LiveSession {
     /** Per kernel key: why its state was lost; said by the next call of that kernel. */
     private final Map<String, String> kernelLost = new HashMap<>();
     private final Set<String> kernelsStarted = new HashSet<>();
+    /** Per kernel key: the top-level names it holds, as it last reported them. */
+    private final Map<String, List<String>> globals = new HashMap<>();
     private volatile boolean ended;
 
     LiveSession(SessionKey key, Instant createdAt, ResourceLimits caps, boolean network) {
@@ -134,6 +136,16 @@ final class LiveSession {
     synchronized void kernelLost(String kernelKey, String why) {
         kernelLost.putIfAbsent(kernelKey, why);
         kernelsStarted.remove(kernelKey);
+        globals.remove(kernelKey);
+    }
+
+    synchronized void globals(String kernelKey, List<String> names) {
+        globals.put(kernelKey, names);
+    }
+
+    /** The top-level names the kernel {@code kernelKey} holds; none when it holds nothing or does not say. */
+    synchronized List<String> globals(String kernelKey) {
+        return globals.getOrDefault(kernelKey, List.of());
     }
 
     /** Ends the sandbox: everything in it is gone, and the next call starts a new one and says {@code why}. */
@@ -161,5 +173,6 @@ final class LiveSession {
         channel = Optional.empty();
         sandbox = Optional.empty();
         kernelsStarted.clear();
+        globals.clear();
     }
 }

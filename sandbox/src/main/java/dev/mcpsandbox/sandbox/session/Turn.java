@@ -74,6 +74,14 @@ public final class Turn implements AutoCloseable {
                 registry.expiresAt(session, clock.instant()), created, reason.isPresent(), reason.or(() -> lostNow));
     }
 
+    /**
+     * The top-level names earlier calls left in the kernel {@code kernelKey} (JavaScript's, which TypeScript's calls
+     * share), for a compiler that checks one call's file at a time.
+     */
+    public List<String> kernelGlobals(String kernelKey) {
+        return session.globals(kernelKey);
+    }
+
     /** The value of the call's last expression, from kernels that have one (a notebook cell's result). */
     public Optional<String> kernelResult() {
         return call.flatMap(SessionCall::end).flatMap(CallSink.End::result);
@@ -110,6 +118,8 @@ public final class Turn implements AutoCloseable {
         } else if (end.isEmpty() || end.get().lost().isPresent()) {
             session.loseSandbox("the session's sandbox was lost: "
                     + end.flatMap(CallSink.End::lost).orElse("its call did not end"));
+        } else if (end.get().kernel().equals("kept") && made.kernel().isPresent() && end.get().globals().isPresent()) {
+            session.globals(made.kernel().get().key(), end.get().globals().get());
         } else if (end.get().kernel().equals("died") && made.kernel().isPresent()) {
             String key = made.kernel().get().key();
             session.kernelLost(key, "the " + key + " interpreter ended during the previous call (" + ended(end.get())

@@ -19,15 +19,17 @@ Agent -> host, on stdout: a JSON header line, then "n" bytes of payload when the
   {"ready": true}
   {"out": N, "fd": 1|2, "n": LEN} + bytes
   {"exit": N, "code": C|null, "signal": S|null, "kernel": "kept"|"died"|"none", "fresh": bool,
-   "result": "<json>"|absent}            "fresh": the kernel was started for this call (no earlier state)
+   "result": "<json>"|absent, "globals": [names]|absent}
+                                         "fresh": the kernel was started for this call (no earlier state);
+                                         "globals": the top-level names the kernel holds (JavaScript's)
   {"ack": I} / {"ack": I, "error": "..."} / {"ack": I, "files": [{"path", "size", "exec", "n", "whole"}], "omitted": K, "n": TOTAL}
                                          + the files' bytes in order (whole, or the first 4096 bytes)
 
 A kernel is started with fd 0 = /dev/null, fd 1 and 2 = pipes to this agent, fd 3 = its requests and fd 4 = its
 replies. A request is one line "CALL FILE STDIN-FILE" (paths without spaces, chosen by the server; STDIN-FILE is
 "-" for none); the kernel answers "ready" once when it can take requests, then one line "CALL EXIT [JSON]" per
-request, after flushing what the code printed. SIGINT to its process group must end the running call with its
-state kept (exit 130).
+request, after flushing what the code printed, and may send "globals CALL [JSON list of names]" just before it.
+SIGINT to its process group must end the running call with its state kept (exit 130).
 """
 
 import base64
@@ -35,6 +37,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import selectors
 import signal
 import stat
@@ -47,6 +50,18 @@ HEAD_BYTES = 4096
 WORKSPACE = os.environ.get("MCP_SESSION_WORKSPACE", "/workspace")
 MAX_DEPTH = 8
 MAX_WALK = 10000
+NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]{0,127}")
+
+
+def parse_names(text):
+    """A kernel's list of the top-level names its calls left: identifiers only, whatever the kernel sent."""
+    try:
+        names = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(names, list):
+        return None
+    return [n for n in names if isinstance(n, str) and NAME.fullmatch(n)][:2000]
 
 
 def write_all(fd, data):
@@ -100,6 +115,7 @@ class Kernel(Child):
         self.reply_buffer = b""
         self.ready = False
         self.started_for = None
+        self.globals = None  # the top-level names the kernel reported for the running call
         self.pending = None  # (call, request line) sent once the kernel says it is ready
         self.stdin_file = None
 
@@ -353,6 +369,9 @@ class Agent:
                 self.request(kernel, pending)
             return
         fields = line.split(" ", 2)
+        if fields[0] == "globals" and len(fields) == 3:
+            kernel.globals = parse_names(fields[2])
+            return
         try:
             call, code = int(fields[0]), int(fields[1])
         except (ValueError, IndexError):
@@ -363,6 +382,8 @@ class Agent:
         end = {"exit": call, "code": code, "signal": None, "kernel": "kept", "fresh": kernel.started_for == call}
         if len(fields) > 2 and fields[2]:
             end["result"] = fields[2]
+        if kernel.globals is not None:
+            end["globals"], kernel.globals = kernel.globals, None
         self.end_call(kernel)
         send(end)
 

@@ -41,6 +41,7 @@ import { asScript } from './js_script_syntax.mjs';
 
 const GLOBALS = '/opt/mcp-sandbox/js/globals.mjs';
 const RESULT_LIMIT = 65536;
+const MAX_GLOBALS = 2000;
 // The interrupt word the threads share: whether the running call is to stop, and who stops it.
 const IDLE = 0, REQUESTED = 1, WORKER_STOPPED = 2, TERMINATING = 3;
 // How long the worker has to take an interrupt itself (it can whenever the call's code is not running) before it
@@ -108,6 +109,7 @@ function serve() {
       });
     } else if (m.type === 'done') {
       if (current !== null && current.call === m.call) current = null;
+      if (m.globals !== undefined) reply('globals ' + m.call + ' ' + JSON.stringify(m.globals));
       reply(m.call + ' ' + m.code + (m.result === undefined ? '' : ' ' + m.result));
     }
   });
@@ -206,7 +208,21 @@ async function runCalls() {
     if (current !== call) return;
     current = null;
     Atomics.store(interrupt, 0, IDLE);
-    parentPort.postMessage({ type: 'done', call: call.call, code, result });
+    parentPort.postMessage({ type: 'done', call: call.call, code, result, globals: globalNames() });
+  }
+
+  // The top-level names the calls have left so far (let/const/class, and var/function on the global object): the
+  // server declares them to TypeScript's type checker, which sees one call's file at a time.
+  function globalNames() {
+    let lexical = [];
+    try {
+      session.post('Runtime.globalLexicalScopeNames', {}, (err, answer) => { if (!err) lexical = answer.names; });
+    } catch {
+      // the inspector is unusable only while the thread is being terminated; the names of the last call stay
+    }
+    const names = new Set(lexical);
+    for (const name of Object.getOwnPropertyNames(globalThis)) if (!before.has(name)) names.add(name);
+    return [...names].filter((name) => /^[A-Za-z_$][\w$]{0,127}$/.test(name)).slice(0, MAX_GLOBALS);
   }
 
   const emitWarning = process.emitWarning;
@@ -230,6 +246,7 @@ async function runCalls() {
     __mcpImport: { value: (specifier, options) => importerFor(current?.file ?? '/workspace/main.mjs')(specifier, options) },
     __mcpImportMeta: { get: () => meta },
   });
+  const before = new Set(Object.getOwnPropertyNames(globalThis)); // the kernel's own, not the calls'
 
   function localValue(remote) {
     // The value an inspector RemoteObject stands for, in this thread.

@@ -1,5 +1,6 @@
 package dev.mcpsandbox.sandbox.language.session;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -48,7 +49,7 @@ final class AgentOutsideSandbox implements AutoCloseable {
 
     /** What the agent said when a call ended, with what the call printed. */
     record End(long call, Integer code, Integer signal, String kernel, boolean fresh, Optional<String> result,
-               String stdout, String stderr) {
+               String stdout, String stderr, List<String> globals) {
     }
 
     AgentOutsideSandbox(Path root, Language... languages) throws IOException {
@@ -165,7 +166,9 @@ final class AgentOutsideSandbox implements AutoCloseable {
                 end.path("fresh").asBoolean(false),
                 end.has("result") ? Optional.of(end.get("result").asText()) : Optional.empty(),
                 streams == null ? "" : streams[0].toString(StandardCharsets.UTF_8),
-                streams == null ? "" : streams[1].toString(StandardCharsets.UTF_8));
+                streams == null ? "" : streams[1].toString(StandardCharsets.UTF_8),
+                end.has("globals") ? JSON.convertValue(end.get("globals"), new TypeReference<List<String>>() { })
+                        : List.of());
     }
 
     private synchronized void send(JsonNode command) throws IOException {

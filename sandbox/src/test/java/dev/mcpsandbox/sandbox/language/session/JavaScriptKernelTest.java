@@ -134,6 +134,19 @@ class JavaScriptKernelTest {
     }
 
     @Test
+    void reportsTheTopLevelNamesItsCallsLeft_forTheTypeChecker() throws Exception {
+        try (AgentOutsideSandbox agent = new AgentOutsideSandbox(root, JAVASCRIPT)) {
+            AgentOutsideSandbox.End first = agent.run(1, JS, "const rows = [1];\nlet $count = 0;\nclass Row {}\n"
+                    + "var legacy = 1;\nfunction helper() {}\nglobalThis.attached = 2;");
+            assertThat(first.globals()).containsExactlyInAnyOrder("rows", "$count", "Row", "legacy", "helper",
+                    "attached");
+            AgentOutsideSandbox.End second = agent.run(2, JS, "const more = rows.length;\nthrow new Error('x');");
+            assertThat(second.code()).isEqualTo(1);
+            assertThat(second.globals()).contains("rows", "more", "helper").doesNotContain("require", "tools");
+        }
+    }
+
+    @Test
     void interruptStopsABusyLoopWith130AndKeepsTheState() throws Exception {
         try (AgentOutsideSandbox agent = new AgentOutsideSandbox(root, JAVASCRIPT)) {
             agent.run(1, JS, "let kept = 'yes';");
