@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * status), in the {@code execute_code} answer ({@code toolCalls}, {@code limitHit}) and in the audit file.
  *
  * <p>"A refused call never reaches the upstream server" is checked on the upstream process itself: the bytes it
- * read from its stdin ({@code rchar} of {@code /proc/<pid>/io}) do not change while the refused call is made, and
+ * read ({@code rchar} of {@code /proc/<pid>/io}) grow by less than any request while the refused call is made, and
  * do grow by the request's size for a call that is allowed (the positive control). The memory server's file is
  * checked as well, although by itself it proves less: that server validates its input too.
  */
@@ -45,6 +45,12 @@ class CodeModeRefusalsIT {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String TAG_VARIABLE = "CODE_MODE_REFUSALS_IT_TAG";
     private static final int ARGUMENT_BYTES = 16_384;
+    /**
+     * A refused call must not reach the upstream, whose stdin would then grow by a JSON-RPC request: 100 bytes and
+     * more. rchar also counts Node's own 8-byte reads of its event loop's eventfd and timerfd on a wake-up (seen: 8
+     * bytes once under load, with no request sent), so "nothing read" means fewer bytes than any request.
+     */
+    private static final long LESS_THAN_ANY_REQUEST = 64;
 
     private static final String PY_ATTEMPT = """
             import json
@@ -145,7 +151,7 @@ class CodeModeRefusalsIT {
         });
         assertThat(calls(r)).allSatisfy(c -> assertThat(c.get("ok")).isEqualTo(false));
         assertThat(memory.bytesRead() - before).as("bytes the memory server read while denied calls were made")
-                .isZero();
+                .isLessThan(LESS_THAN_ANY_REQUEST);
     }
 
     @Test
@@ -297,9 +303,9 @@ class CodeModeRefusalsIT {
             assertThat((String) c.get("error")).contains("input schema");
         });
         assertThat(memoryAfterRefused - memoryBefore).as("bytes the memory server read during the refused calls")
-                .isZero();
+                .isLessThan(LESS_THAN_ANY_REQUEST);
         assertThat(everythingAfterRefused - everythingBefore).as("bytes the everything server read during the refused calls")
-                .isZero();
+                .isLessThan(LESS_THAN_ANY_REQUEST);
 
         // Positive control: the same call with valid arguments reaches the server, which reads it and stores it.
         Map<String, Object> allowed = run("python", PY_ATTEMPT + """
@@ -364,7 +370,8 @@ class CodeModeRefusalsIT {
         JsonNode large = attempts(r).get("large");
         assertThat(large.path("reason").asText()).as("%s", large).isEqualTo("budget_exhausted");
         assertThat(large.path("message").asText()).contains("argumentBytes");
-        assertThat(after - before).as("bytes the everything server read during the refused call").isZero();
+        assertThat(after - before).as("bytes the everything server read during the refused call")
+                .isLessThan(LESS_THAN_ANY_REQUEST);
 
         Map<String, Object> small = run("python", PY_ATTEMPT + """
                 attempt("small", lambda: tools.everything.echo(message="m" * 1000))
@@ -487,7 +494,8 @@ class CodeModeRefusalsIT {
         assertThat(create.path("code").asInt()).isEqualTo(-32014);
         assertThat(client.requests).hasSize(1);
         assertThat(client.requests.get(0).message()).contains("memory.create_entities", name);
-        assertThat(after - before).as("bytes the memory server read while the call was refused").isZero();
+        assertThat(after - before).as("bytes the memory server read while the call was refused")
+                .isLessThan(LESS_THAN_ANY_REQUEST);
         assertThat(calls(r)).singleElement().satisfies(c -> assertThat(c.get("ok")).isEqualTo(false));
         Map<String, Object> graph = client.execute(
                 "import json\nprint(json.dumps([e['name'] for e in tools.memory.read_graph()['entities']]))");
