@@ -11,7 +11,6 @@ import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTranspor
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -44,30 +43,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServerImageIT {
-    private static final String IMAGE = "mcp-sandbox/server-it:latest";
-    /** Mode (a): what bubblewrap needs inside a container, and nothing else (README, "Container image"). */
-    private static final List<String> MODE_A = List.of("--network", "none", "--cap-drop", "ALL",
-            "--security-opt", "no-new-privileges", "--security-opt", "seccomp=unconfined",
-            "--security-opt", "systempaths=unconfined");
+    private static final List<String> MODE_A = ServerImage.MODE_A;
 
+    private ServerImage image;
     private String host;
     private Path workRoot;
 
     @BeforeAll
     void buildImage() throws Exception {
-        Assumptions.assumeTrue("docker".equals(System.getProperty("sandbox.backend")),
-                "runs in the docker-backend execution, which has the engine");
-        host = BackendUnderTest.current().dockerHost().orElseThrow();
-        Path root = Path.of(System.getProperty("mcpSandbox.root", "..")).toAbsolutePath().normalize();
-        ProcessBuilder builder = new ProcessBuilder(root.resolve("bin/build-server-image").toString(), "--tag",
-                IMAGE.substring(0, IMAGE.indexOf(':'))).directory(root.toFile()).redirectErrorStream(true);
-        builder.environment().putAll(env());
-        Process build = builder.start();
-        build.getOutputStream().close();
-        String log = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(build.waitFor(10, TimeUnit.MINUTES)).isTrue();
-        assertThat(build.exitValue()).as(log).isZero();
-        assertThat(log).as("the training run made the class-data archive").doesNotContain("no class-data archive");
+        image = ServerImage.build("mcp-sandbox/server-it");
+        host = image.dockerHost();
         workRoot = Files.createTempDirectory(Path.of("/var/tmp"), "mcp-sandbox-image-it");
     }
 
@@ -166,19 +151,12 @@ class ServerImageIT {
 
     /** Runs a docker command against the engine under test; its output, or a failure with it. */
     private String docker(List<String> command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().putAll(env());
-        Process p = builder.start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command) + ":\n" + out).isZero();
-        return out;
+        return image.docker(command);
     }
 
     @Test
     void imageLabels_nameTheRegistryEntryAndThePomVersion() throws Exception {
-        ProcessBuilder inspect = new ProcessBuilder("docker", "image", "inspect", IMAGE, "--format",
+        ProcessBuilder inspect = new ProcessBuilder("docker", "image", "inspect", image.image(), "--format",
                 "{{json .Config.Labels}}").redirectErrorStream(true);
         inspect.environment().putAll(env());
         Process p = inspect.start();
@@ -191,14 +169,10 @@ class ServerImageIT {
     }
 
     private List<String> dockerRun(List<String> options, List<String> serverArgs) {
-        List<String> command = new ArrayList<>(List.of("docker", "run", "-i", "--rm"));
-        command.addAll(options);
-        command.add(IMAGE);
-        command.addAll(serverArgs);
-        return command;
+        return image.run(options, serverArgs);
     }
 
     private Map<String, String> env() {
-        return Map.of("DOCKER_HOST", host);
+        return image.env();
     }
 }
