@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -97,7 +99,7 @@ class ServerImageIT {
 
     @Test
     @SuppressWarnings("unchecked")
-    void modeA_overStreamableHttpWithAToken_answers42() throws Exception {
+    void modeA_overStreamableHttpWithAToken_answers42_andTheCodeCannotReachTheSharedLoopback() throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = free.getLocalPort();
@@ -129,11 +131,53 @@ class ServerImageIT {
                 CallToolResult result = client.callTool(CallToolRequest.builder("execute_code")
                         .arguments(Map.of("language", "python", "code", "print(6*7)")).build());
                 assertThat(((Map<String, Object>) result.structuredContent()).get("stdout")).isEqualTo("42\n");
+                codeCannotReachTheHostLoopback(client);
             } finally {
                 client.closeGracefully();
             }
         } finally {
             docker(List.of("docker", "rm", "-f", container));
+        }
+    }
+
+    /**
+     * On the host's network the server shares this host's loopback (the client reached it at 127.0.0.1); the code in
+     * its sandbox must not: a listener on this host's 127.0.0.1 accepts nothing from it.
+     */
+    @SuppressWarnings("unchecked")
+    private static void codeCannotReachTheHostLoopback(McpSyncClient client) throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            AtomicInteger accepted = new AtomicInteger();
+            Thread acceptor = new Thread(() -> {
+                while (!listener.isClosed()) {
+                    try (Socket ignored = listener.accept()) {
+                        accepted.incrementAndGet();
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            }, "image-it-listener");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            try (Socket positiveControl = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (accepted.get() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+            }
+            assertThat(accepted.get()).as("the listener accepts this host's connection (positive control)").isOne();
+            accepted.set(0);
+            CallToolResult probe = client.callTool(CallToolRequest.builder("execute_code").arguments(Map.of(
+                    "language", "python", "code", "import socket\n"
+                            + "try:\n"
+                            + "    socket.create_connection(('127.0.0.1', " + listener.getLocalPort() + "), timeout=3)\n"
+                            + "    print('CONNECTED')\n"
+                            + "except OSError as e:\n"
+                            + "    print('BLOCKED', type(e).__name__)\n")).build());
+            Map<String, Object> r = (Map<String, Object>) probe.structuredContent();
+            assertThat(String.valueOf(r.get("stdout"))).as("stderr: %s", r.get("stderr")).startsWith("BLOCKED");
+            Thread.sleep(200);
+            assertThat(accepted.get()).as("connections from the sandbox").isZero();
         }
     }
 
