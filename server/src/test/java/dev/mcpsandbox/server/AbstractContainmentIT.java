@@ -63,7 +63,12 @@ abstract class AbstractContainmentIT {
 
     @BeforeAll
     void start() throws Exception {
-        server = SandboxServer.start(configJson(), Map.of("MCP_SANDBOX_CANARY", CANARY));
+        server = startServer(configJson(), Map.of("MCP_SANDBOX_CANARY", CANARY));
+    }
+
+    /** Starts the server under test with this configuration and these extra environment variables. */
+    protected SandboxServer startServer(String configJson, Map<String, String> env) throws Exception {
+        return SandboxServer.start(configJson, env);
     }
 
     /** Arguments every probe's execute_code call carries besides language, code and time (e.g. network: true). */
@@ -94,20 +99,9 @@ abstract class AbstractContainmentIT {
 
     @ParameterizedTest
     @ValueSource(strings = {"python", "javascript", "bash"})
-    void cannotReadFilePlantedOnHost(String language) throws IOException {
+    void cannotReadFilePlantedOnHost(String language) throws Exception {
         String secret = "planted" + letters(24);
-        List<Path> planted = new ArrayList<>();
-        planted.add(plant(Path.of(System.getProperty("java.io.tmpdir")), secret));
-        if (!Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize().equals(Path.of("/tmp"))) {
-            planted.add(plant(Path.of("/tmp"), secret));
-        }
-        if (Files.isDirectory(Path.of("/root")) && Files.isWritable(Path.of("/root"))) {
-            planted.add(plant(Path.of("/root"), secret));
-        }
-        // Positive control: the files really hold the secret and are readable by anyone who can see them.
-        for (Path p : planted) {
-            assertThat(Files.readString(p)).isEqualTo(secret);
-        }
+        List<Path> planted = plantWhereServerRuns(secret);
 
         StringBuilder code = new StringBuilder();
         for (Path p : planted) {
@@ -121,6 +115,25 @@ abstract class AbstractContainmentIT {
             assertThat(stdout).as("result of reading %s inside the sandbox", p)
                     .contains("DENIED " + p).doesNotContain("READ " + p);
         }
+    }
+
+    /**
+     * Files holding {@code secret}, readable by everyone, in the places a sandbox must not see on the machine the
+     * server runs on (here: this host's temporary directories and root's home); checked readable (positive control).
+     */
+    protected List<Path> plantWhereServerRuns(String secret) throws Exception {
+        List<Path> planted = new ArrayList<>();
+        planted.add(plant(Path.of(System.getProperty("java.io.tmpdir")), secret));
+        if (!Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize().equals(Path.of("/tmp"))) {
+            planted.add(plant(Path.of("/tmp"), secret));
+        }
+        if (Files.isDirectory(Path.of("/root")) && Files.isWritable(Path.of("/root"))) {
+            planted.add(plant(Path.of("/root"), secret));
+        }
+        for (Path p : planted) {
+            assertThat(Files.readString(p)).isEqualTo(secret);
+        }
+        return planted;
     }
 
     private Path plant(Path parent, String secret) throws IOException {
@@ -156,7 +169,7 @@ abstract class AbstractContainmentIT {
 
     @ParameterizedTest
     @ValueSource(strings = {"python", "javascript", "bash"})
-    void cannotSeeServerEnvironmentVariable(String language) throws IOException {
+    void cannotSeeServerEnvironmentVariable(String language) throws Exception {
         // Positive control: the server process itself does carry the canary.
         assertThat(serverEnvironment()).as("environment of the server process").contains(CANARY);
 
@@ -208,7 +221,7 @@ abstract class AbstractContainmentIT {
     }
 
     /** The environment of the server process (a child of this JVM running the jar), read from the host's /proc. */
-    private String serverEnvironment() throws IOException {
+    protected String serverEnvironment() throws Exception {
         return new String(Files.readAllBytes(Path.of("/proc", Long.toString(server.pid()), "environ")),
                 StandardCharsets.UTF_8).replace('\0', '\n');
     }
@@ -218,12 +231,10 @@ abstract class AbstractContainmentIT {
     @ParameterizedTest
     @ValueSource(strings = {"python", "javascript", "bash"})
     void cannotConnectToHostLoopbackListener(String language) throws Exception {
-        try (Listener listener = Listener.open()) {
-            // Positive control: the listener counts a connection made from the host.
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(listener.address(), listener.port()), 2000);
-            }
-            listener.awaitConnections(1, Duration.ofSeconds(2));
+        try (LoopbackListener listener = openLoopbackListenerWhereServerRuns()) {
+            // Positive control: the listener counts a connection made beside the server, outside any sandbox.
+            listener.connectFromBesideTheServer();
+            listener.awaitConnections(1, Duration.ofSeconds(20));
             listener.reset();
 
             int port = listener.port();
@@ -270,8 +281,33 @@ abstract class AbstractContainmentIT {
         }
     }
 
+    /** A listener on 127.0.0.1 of the network namespace the server runs in, counting the connections it accepts. */
+    protected interface LoopbackListener extends AutoCloseable {
+        int port();
+
+        /** Connects to the listener from a process beside the server (not in a sandbox). */
+        void connectFromBesideTheServer() throws Exception;
+
+        int connections();
+
+        void reset();
+
+        default void awaitConnections(int n, Duration within) throws InterruptedException {
+            long end = System.nanoTime() + within.toNanos();
+            while (connections() < n && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertThat(connections()).as("connections seen by the listener (positive control)").isEqualTo(n);
+        }
+    }
+
+    /** Opens the listener the network probes aim at: here on the host's loopback, where the server runs. */
+    protected LoopbackListener openLoopbackListenerWhereServerRuns() throws Exception {
+        return Listener.open();
+    }
+
     /** A listener on the host's loopback that counts every connection it accepts. */
-    private static final class Listener implements AutoCloseable {
+    private static final class Listener implements LoopbackListener {
         private final ServerSocket socket;
         private final AtomicInteger connections = new AtomicInteger();
         private final Thread acceptor;
@@ -301,28 +337,26 @@ abstract class AbstractContainmentIT {
             }
         }
 
-        InetAddress address() {
-            return socket.getInetAddress();
-        }
-
-        int port() {
+        @Override
+        public int port() {
             return socket.getLocalPort();
         }
 
-        int connections() {
+        @Override
+        public void connectFromBesideTheServer() throws IOException {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(socket.getInetAddress(), port()), 2000);
+            }
+        }
+
+        @Override
+        public int connections() {
             return connections.get();
         }
 
-        void reset() {
+        @Override
+        public void reset() {
             connections.set(0);
-        }
-
-        void awaitConnections(int n, Duration within) throws InterruptedException {
-            long end = System.nanoTime() + within.toNanos();
-            while (connections.get() < n && System.nanoTime() < end) {
-                Thread.sleep(10);
-            }
-            assertThat(connections.get()).as("connections seen by the host listener (positive control)").isEqualTo(n);
         }
 
         @Override
@@ -335,7 +369,7 @@ abstract class AbstractContainmentIT {
 
     @ParameterizedTest
     @ValueSource(strings = {"python", "bash"})
-    void cannotWriteOutsideWorkDir(String language) {
+    void cannotWriteOutsideWorkDir(String language) throws Exception {
         String name = "containment-it-" + letters(12);
         List<String> forbidden = List.of("/usr/" + name, "/etc/" + name, "/" + name, "/opt/" + name, "/usr/bin/" + name,
                 "/proc/" + name);
@@ -375,14 +409,19 @@ abstract class AbstractContainmentIT {
         for (String p : forbidden) {
             assertThat(out).as("writing %s; stderr: %s", p, r.get("stderr")).contains("DENIED " + p)
                     .doesNotContain("WROTE " + p);
-            assertThat(Path.of(p)).as("host path %s", p).doesNotExist();
+            assertThat(existsWhereServerRuns(p)).as("%s where the server runs", p).isFalse();
         }
         for (String p : allowed) {
             assertThat(out).as("writing %s (positive control); stderr: %s", p, r.get("stderr"))
                     .contains("WROTE " + p + " x");
         }
-        // The sandbox's /tmp is not the host's /tmp.
-        assertThat(Path.of("/tmp", name)).as("host /tmp").doesNotExist();
+        // The sandbox's /tmp is not the /tmp of the machine the server runs on.
+        assertThat(existsWhereServerRuns("/tmp/" + name)).as("/tmp where the server runs").isFalse();
+    }
+
+    /** Whether {@code path} exists on the machine the server runs on (here: this host). */
+    protected boolean existsWhereServerRuns(String path) throws Exception {
+        return Files.exists(Path.of(path));
     }
 
     // ---------------------------------------------------------------- identity and privileges

@@ -119,9 +119,10 @@ public final class SandboxServer implements AutoCloseable {
         return List.copyOf(stderr);
     }
 
-    private static List<ProcessHandle> serverProcesses() {
+    /** This JVM's children whose command line contains {@code marker}. */
+    private static List<ProcessHandle> serverProcesses(String marker) {
         return ProcessHandle.current().children()
-                .filter(p -> p.info().commandLine().orElse("").contains("mcp-sandbox.jar")).toList();
+                .filter(p -> p.info().commandLine().orElse("").contains(marker)).toList();
     }
 
     /** Closes the client and waits (up to 60 s) until the server process has exited, so tests never see two. */
@@ -146,6 +147,7 @@ public final class SandboxServer implements AutoCloseable {
         private final List<String> jvmArgs = new ArrayList<>();
         private Optional<Integer> uid = Optional.empty();
         private Optional<Path> jar = Optional.empty();
+        private List<String> launcher = List.of();
         private boolean applyBackend = true;
         private String clientName = "mcp-sandbox-it";
         private Duration requestTimeout = Duration.ofSeconds(120);
@@ -201,6 +203,16 @@ public final class SandboxServer implements AutoCloseable {
         }
 
         /** Leaves the configuration as given under a container backend's test execution too. */
+        /**
+         * Starts the server with this command instead of {@code java -jar} (the server's container image:
+         * {@code docker run -i ...}). The command carries all the server needs: a configuration, arguments, JVM
+         * options or a user set here as well are refused.
+         */
+        public Builder launcher(List<String> command) {
+            this.launcher = List.copyOf(command);
+            return this;
+        }
+
         public Builder withoutBackendUnderTest() {
             this.applyBackend = false;
             return this;
@@ -224,6 +236,13 @@ public final class SandboxServer implements AutoCloseable {
 
         /** The full command line: setpriv (when another user), java, JVM options, the jar, the configuration, args. */
         public List<String> command() {
+            if (!launcher.isEmpty()) {
+                if (configJson != null || !args.isEmpty() || !jvmArgs.isEmpty() || uid.isPresent() || jar.isPresent()) {
+                    throw new IllegalStateException("a launcher command carries the configuration, arguments, JVM"
+                            + " options, user and jar itself");
+                }
+                return launcher;
+            }
             List<String> command = new ArrayList<>();
             uid.ifPresent(u -> {
                 requireOrSkip(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv is not installed");
@@ -277,9 +296,11 @@ public final class SandboxServer implements AutoCloseable {
             SandboxServer server = new SandboxServer(client);
             self[0] = server;
             server.stderr.addAll(early);
-            List<Long> before = serverProcesses().stream().map(ProcessHandle::pid).toList();
+            // The launcher's process is found by its arguments (its executable may be resolved to another path).
+            String marker = launcher.isEmpty() ? "mcp-sandbox.jar" : String.join(" ", launcher.subList(1, launcher.size()));
+            List<Long> before = serverProcesses(marker).stream().map(ProcessHandle::pid).toList();
             client.initialize();
-            server.processes = serverProcesses().stream().filter(p -> !before.contains(p.pid())).toList();
+            server.processes = serverProcesses(marker).stream().filter(p -> !before.contains(p.pid())).toList();
             return server;
         }
 

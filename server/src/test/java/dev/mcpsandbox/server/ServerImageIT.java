@@ -11,7 +11,6 @@ import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTranspor
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -21,6 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,30 +45,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServerImageIT {
-    private static final String IMAGE = "mcp-sandbox/server-it:latest";
-    /** Mode (a): what bubblewrap needs inside a container, and nothing else (README, "Container image"). */
-    private static final List<String> MODE_A = List.of("--network", "none", "--cap-drop", "ALL",
-            "--security-opt", "no-new-privileges", "--security-opt", "seccomp=unconfined",
-            "--security-opt", "systempaths=unconfined");
+    private static final List<String> MODE_A = ServerImage.MODE_A;
 
+    private ServerImage image;
     private String host;
     private Path workRoot;
 
     @BeforeAll
     void buildImage() throws Exception {
-        Assumptions.assumeTrue("docker".equals(System.getProperty("sandbox.backend")),
-                "runs in the docker-backend execution, which has the engine");
-        host = BackendUnderTest.current().dockerHost().orElseThrow();
-        Path root = Path.of(System.getProperty("mcpSandbox.root", "..")).toAbsolutePath().normalize();
-        ProcessBuilder builder = new ProcessBuilder(root.resolve("bin/build-server-image").toString(), "--tag",
-                IMAGE.substring(0, IMAGE.indexOf(':'))).directory(root.toFile()).redirectErrorStream(true);
-        builder.environment().putAll(env());
-        Process build = builder.start();
-        build.getOutputStream().close();
-        String log = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(build.waitFor(10, TimeUnit.MINUTES)).isTrue();
-        assertThat(build.exitValue()).as(log).isZero();
-        assertThat(log).as("the training run made the class-data archive").doesNotContain("no class-data archive");
+        image = ServerImage.build("mcp-sandbox/server-it");
+        host = image.dockerHost();
         workRoot = Files.createTempDirectory(Path.of("/var/tmp"), "mcp-sandbox-image-it");
     }
 
@@ -112,7 +99,7 @@ class ServerImageIT {
 
     @Test
     @SuppressWarnings("unchecked")
-    void modeA_overStreamableHttpWithAToken_answers42() throws Exception {
+    void modeA_overStreamableHttpWithAToken_answers42_andTheCodeCannotReachTheSharedLoopback() throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = free.getLocalPort();
@@ -144,11 +131,53 @@ class ServerImageIT {
                 CallToolResult result = client.callTool(CallToolRequest.builder("execute_code")
                         .arguments(Map.of("language", "python", "code", "print(6*7)")).build());
                 assertThat(((Map<String, Object>) result.structuredContent()).get("stdout")).isEqualTo("42\n");
+                codeCannotReachTheHostLoopback(client);
             } finally {
                 client.closeGracefully();
             }
         } finally {
             docker(List.of("docker", "rm", "-f", container));
+        }
+    }
+
+    /**
+     * On the host's network the server shares this host's loopback (the client reached it at 127.0.0.1); the code in
+     * its sandbox must not: a listener on this host's 127.0.0.1 accepts nothing from it.
+     */
+    @SuppressWarnings("unchecked")
+    private static void codeCannotReachTheHostLoopback(McpSyncClient client) throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            AtomicInteger accepted = new AtomicInteger();
+            Thread acceptor = new Thread(() -> {
+                while (!listener.isClosed()) {
+                    try (Socket ignored = listener.accept()) {
+                        accepted.incrementAndGet();
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            }, "image-it-listener");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            try (Socket positiveControl = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (accepted.get() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+            }
+            assertThat(accepted.get()).as("the listener accepts this host's connection (positive control)").isOne();
+            accepted.set(0);
+            CallToolResult probe = client.callTool(CallToolRequest.builder("execute_code").arguments(Map.of(
+                    "language", "python", "code", "import socket\n"
+                            + "try:\n"
+                            + "    socket.create_connection(('127.0.0.1', " + listener.getLocalPort() + "), timeout=3)\n"
+                            + "    print('CONNECTED')\n"
+                            + "except OSError as e:\n"
+                            + "    print('BLOCKED', type(e).__name__)\n")).build());
+            Map<String, Object> r = (Map<String, Object>) probe.structuredContent();
+            assertThat(String.valueOf(r.get("stdout"))).as("stderr: %s", r.get("stderr")).startsWith("BLOCKED");
+            Thread.sleep(200);
+            assertThat(accepted.get()).as("connections from the sandbox").isZero();
         }
     }
 
@@ -166,19 +195,12 @@ class ServerImageIT {
 
     /** Runs a docker command against the engine under test; its output, or a failure with it. */
     private String docker(List<String> command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().putAll(env());
-        Process p = builder.start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command) + ":\n" + out).isZero();
-        return out;
+        return image.docker(command);
     }
 
     @Test
     void imageLabels_nameTheRegistryEntryAndThePomVersion() throws Exception {
-        ProcessBuilder inspect = new ProcessBuilder("docker", "image", "inspect", IMAGE, "--format",
+        ProcessBuilder inspect = new ProcessBuilder("docker", "image", "inspect", image.image(), "--format",
                 "{{json .Config.Labels}}").redirectErrorStream(true);
         inspect.environment().putAll(env());
         Process p = inspect.start();
@@ -191,14 +213,10 @@ class ServerImageIT {
     }
 
     private List<String> dockerRun(List<String> options, List<String> serverArgs) {
-        List<String> command = new ArrayList<>(List.of("docker", "run", "-i", "--rm"));
-        command.addAll(options);
-        command.add(IMAGE);
-        command.addAll(serverArgs);
-        return command;
+        return image.run(options, serverArgs);
     }
 
     private Map<String, String> env() {
-        return Map.of("DOCKER_HOST", host);
+        return image.env();
     }
 }
