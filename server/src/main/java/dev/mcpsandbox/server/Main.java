@@ -5,6 +5,9 @@ import dev.mcpsandbox.config.InvalidConfigException;
 import dev.mcpsandbox.config.ServerConfig;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.server.operations.Metrics;
+import dev.mcpsandbox.server.startup.ClassWarmUp;
+import dev.mcpsandbox.server.startup.StartupTimeline;
+import dev.mcpsandbox.server.startup.Starting;
 import dev.mcpsandbox.server.transport.HttpCommandLine;
 import dev.mcpsandbox.server.transport.HttpOptions;
 import dev.mcpsandbox.server.transport.HttpTransport;
@@ -28,7 +31,9 @@ import java.util.concurrent.atomic.AtomicReference;
 @Command(name = "mcp-sandbox", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An MCP server that runs code in isolated bubblewrap sandboxes.")
 public final class Main implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger(Main.class);
+    // Not a static field: logging starts (~0.1 s) on the start-up thread while picocli reads the command line.
+    private Logger log;
+    private final StartupTimeline timeline = new StartupTimeline();
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "JSON configuration file (every key optional;"
             + " default: MCP_SANDBOX_CONFIG_JSON, else the built-in defaults).")
@@ -45,8 +50,13 @@ public final class Main implements Callable<Integer> {
         PrintStream protocolOut = System.out;
         System.setOut(System.err);
         Main main = new Main();
+        ClassWarmUp.start();
         main.protocolOut = protocolOut;
-        int code = new CommandLine(main).setOut(new java.io.PrintWriter(System.err, true)).execute(args);
+        // No arguments, nothing to parse: picocli's 170 classes are Java 5 class files, which the class-data
+        // archive cannot hold (the JVM loads and verifies them each time, 0.1-0.15 s of a start), so a client that
+        // starts the server bare skips them. Anything else goes through picocli.
+        int code = args.length == 0 ? main.callUnparsed()
+                : new CommandLine(main).setOut(new java.io.PrintWriter(System.err, true)).execute(args);
         if (code != 0 || main.checkOnly) {
             System.exit(code);
         }
@@ -54,8 +64,21 @@ public final class Main implements Callable<Integer> {
 
     private PrintStream protocolOut = System.out;
 
+    /** {@link #call} with every option at its default, ending as picocli would end it (an exception: exit 1). */
+    private int callUnparsed() {
+        try {
+            return call();
+        } catch (Exception e) {
+            e.printStackTrace();
+            return CommandLine.ExitCode.SOFTWARE;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        timeline.mark("command line");
+        log = LoggerFactory.getLogger(Main.class);
+        timeline.mark("logging");
         ServerConfig config;
         try {
             config = ConfigLoader.load(Optional.ofNullable(configFile), System.getenv());
@@ -63,6 +86,7 @@ public final class Main implements Callable<Integer> {
             System.err.println(e.getMessage());
             return 2;
         }
+        timeline.mark("configuration");
         Optional<HttpOptions> httpOptions = Optional.empty();
         Optional<String> stray = http.strayOptions();
         if (stray.isPresent()) {
@@ -82,12 +106,20 @@ public final class Main implements Callable<Integer> {
         }
         ServerAssembly assembly;
         try {
-            assembly = ServerAssembly.assemble(config);
+            assembly = ServerAssembly.assemble(config, timeline);
         } catch (SandboxException | IOException e) {
             System.err.println("mcp-sandbox cannot start: " + e.getMessage());
             return 3;
         }
         if (checkOnly) {
+            // What a served client would wait for on its first tool call: the runner and the upstream servers.
+            try {
+                assembly.awaitStarted();
+            } catch (Starting.Failed e) {
+                System.err.println(e.getMessage());
+                assembly.close();
+                return 3;
+            }
             System.err.println("configuration and sandbox OK");
             assembly.close();
             return 0;
@@ -104,7 +136,7 @@ public final class Main implements Callable<Integer> {
             Optional.ofNullable(serving.get()).ifPresent(StdioTransport.Serving::close);
             assembly.close();
         }, "shutdown"));
-        serving.set(StdioTransport.serve(features, System.in, protocolOut, assembly.inFlightCalls(), () -> {
+        serving.set(StdioTransport.serve(features, System.in, protocolOut, assembly.inFlightCalls(), timeline, () -> {
             // The client is gone: its calls are cancelled first, so their sandboxes die now rather than when the
             // graceful close stops waiting for them (10 s). Exit from a fresh thread: the shutdown hook closes the
             // server, whose reader thread we are on.
