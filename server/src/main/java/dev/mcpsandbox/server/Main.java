@@ -31,8 +31,6 @@ import java.util.concurrent.atomic.AtomicReference;
 @Command(name = "mcp-sandbox", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An MCP server that runs code in isolated bubblewrap sandboxes.")
 public final class Main implements Callable<Integer> {
-    // Not a static field: logging starts (~0.1 s) on the start-up thread while picocli reads the command line.
-    private Logger log;
     private final StartupTimeline timeline = new StartupTimeline();
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "JSON configuration file (every key optional;"
@@ -64,6 +62,14 @@ public final class Main implements Callable<Integer> {
 
     private PrintStream protocolOut = System.out;
 
+    /**
+     * Not a static field: logging takes 0.06-0.1 s to start, which the warm-up thread spends while this one reads
+     * the configuration (the first class to log is the backend's).
+     */
+    private static Logger log() {
+        return LoggerFactory.getLogger(Main.class);
+    }
+
     /** {@link #call} with every option at its default, ending as picocli would end it (an exception: exit 1). */
     private int callUnparsed() {
         try {
@@ -77,8 +83,6 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         timeline.mark("command line");
-        log = LoggerFactory.getLogger(Main.class);
-        timeline.mark("logging");
         ServerConfig config;
         try {
             config = ConfigLoader.load(Optional.ofNullable(configFile), System.getenv());
@@ -101,7 +105,7 @@ public final class Main implements Callable<Integer> {
                 return 2;
             }
             if (http.tokenFileIsShared()) {
-                log.warn("the token file can be read by other users; chmod 600 it");
+                log().warn("the token file can be read by other users; chmod 600 it");
             }
         }
         ServerAssembly assembly;
@@ -132,7 +136,7 @@ public final class Main implements Callable<Integer> {
         // exited before the hook was added, and the pool's containers outlived it).
         AtomicReference<StdioTransport.Serving> serving = new AtomicReference<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("shutting down");
+            log().info("shutting down");
             Optional.ofNullable(serving.get()).ifPresent(StdioTransport.Serving::close);
             assembly.close();
         }, "shutdown"));
@@ -144,7 +148,7 @@ public final class Main implements Callable<Integer> {
             Thread exit = new Thread(() -> System.exit(0), "stdin-closed");
             exit.start();
         }));
-        log.info("mcp-sandbox {} serving on stdio", ServerVersion.number());
+        log().info("mcp-sandbox {} serving on stdio", ServerVersion.number());
         // The stdio reader ends at EOF on stdin; then the process exits and the hook cleans up.
         return 0;
     }

@@ -1,6 +1,6 @@
 package dev.mcpsandbox.server.startup;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpsandbox.config.ConfigLoader;
 import dev.mcpsandbox.server.contract.EndSessionArguments;
 import dev.mcpsandbox.server.contract.EndSessionResult;
 import dev.mcpsandbox.server.contract.ToolContract;
@@ -14,12 +14,12 @@ import java.util.Map;
 
 /**
  * Loads and initialises, on a thread of its own, the libraries the start-up path reaches later (logging, Jackson,
- * the JSON Schema validator, the MCP SDK's wire types, Reactor) while the main thread reads the command line, the
- * configuration and the toolchains. Most of a start is class loading and static initialisation, one class after
- * another on one thread, and the machine has a second core. The main thread does the same work where it needs it
- * (a class is initialised once, by whichever thread comes first, the other waits for it), so nothing depends on
- * this thread having run or finished; it does only what has no effect outside the JVM. Spring Boot's
- * BackgroundPreinitializer does the same for its own start.
+ * the JSON Schema validators, the MCP SDK's wire types, Reactor) while the main thread reads the configuration,
+ * starts the backend and finds the toolchains. Most of a start is class loading and static
+ * initialisation, one class after another on one thread, and the machine has a second core. The main thread does
+ * the same work where it needs it (a class is initialised once, by whichever thread comes first, the other waits
+ * for it), so nothing depends on this thread having run or finished; it does only what has no effect outside the
+ * JVM. Spring Boot's BackgroundPreinitializer does the same for its own start.
  */
 public final class ClassWarmUp {
     private static final String INITIALIZE = "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":"
@@ -35,11 +35,15 @@ public final class ClassWarmUp {
         thread.start();
     }
 
-    /** In the order the main thread needs them. */
+    /**
+     * Logging first (the main thread reads the configuration meanwhile, and logs first when it starts the backend),
+     * then in the order the main thread needs them: the configuration's schema validator, the tool contracts', the
+     * SDK's JSON mapper and wire types, Reactor.
+     */
     private static void run() {
         try {
             LoggerFactory.getILoggerFactory();
-            new ObjectMapper().readTree("{\"execution\":{\"maxConcurrent\":4},\"pool\":{\"python\":2}}");
+            ConfigLoader.parse("{}", "warm-up");
             ToolContract.of(EndSessionArguments.class, EndSessionResult.class, Map.of());
             McpJsonMapper mapper = McpJsonDefaults.getMapper();
             McpSchema.deserializeJsonRpcMessage(mapper, INITIALIZE);
