@@ -23,7 +23,10 @@ import java.util.TreeSet;
  * is accepted and ignored.
  */
 public final class ConfigLoader {
-    private static final SchemaCheck SCHEMA = SchemaCheck.shipped();
+    /** Built when a configuration is first checked: 0.05-0.1 s that a start with nothing configured skips. */
+    private static final class Shipped {
+        static final SchemaCheck SCHEMA = SchemaCheck.shipped();
+    }
 
     private ConfigLoader() {
     }
@@ -97,7 +100,10 @@ public final class ConfigLoader {
             EnvironmentOverlay.applyKeys(tree, env.get());
             EnvironmentOverlay.expandReferences(tree, env.get(), expansion);
         }
-        List<ConfigProblem> problems = new ArrayList<>(SCHEMA.check(root));
+        if (root instanceof ObjectNode given && given.isEmpty() && expansion.isEmpty()) {
+            return ServerConfig.defaults(); // nothing given, nothing to check (EnvironmentConfigTest: {} binds to these)
+        }
+        List<ConfigProblem> problems = new ArrayList<>(Shipped.SCHEMA.check(root));
         problems.addAll(expansion);
         if (!(root instanceof ObjectNode file)) {
             throw new InvalidConfigException(source, problems);

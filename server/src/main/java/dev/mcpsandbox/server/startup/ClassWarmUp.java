@@ -1,6 +1,5 @@
 package dev.mcpsandbox.server.startup;
 
-import dev.mcpsandbox.config.ConfigLoader;
 import dev.mcpsandbox.server.contract.EndSessionArguments;
 import dev.mcpsandbox.server.contract.EndSessionResult;
 import dev.mcpsandbox.server.contract.ToolContract;
@@ -37,14 +36,13 @@ public final class ClassWarmUp {
 
     /**
      * Logging first (the main thread reads the configuration meanwhile, and logs first when it starts the backend),
-     * then in the order the main thread needs them: the configuration's schema validator, the tool contracts', the
-     * SDK's JSON mapper and wire types, Reactor.
+     * then in the order the main thread needs them: the tool contracts' schema writer and validator, the SDK's JSON
+     * mapper and wire types, Reactor.
      */
     private static void run() {
         try {
             LoggerFactory.getILoggerFactory();
-            ConfigLoader.parse("{}", "warm-up");
-            ToolContract.of(EndSessionArguments.class, EndSessionResult.class, Map.of());
+            ToolContract.of(EndSessionArguments.class, EndSessionResult.class, Map.of()).parse(Map.of("session", "s"));
             McpJsonMapper mapper = McpJsonDefaults.getMapper();
             McpSchema.deserializeJsonRpcMessage(mapper, INITIALIZE);
             mapper.writeValueAsString(new McpSchema.JSONRPCResponse("2.0", 0, new McpSchema.InitializeResult(
