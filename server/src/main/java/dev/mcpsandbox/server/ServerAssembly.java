@@ -42,9 +42,9 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Wires the server once: configuration → backend (self-checked) → languages → runner → tool
- * specifications. Transports take the specifications; nothing below this class reads the
- * environment or the command line.
+ * Wires the server once: configuration → backend (self-checked) → languages → tool specifications,
+ * which transports serve at once; then, on a thread of its own, upstream servers → runner, which the
+ * tool calls wait for. Nothing below this class reads the environment or the command line.
  */
 public final class ServerAssembly implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServerAssembly.class);
