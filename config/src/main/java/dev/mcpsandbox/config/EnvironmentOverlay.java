@@ -38,6 +38,11 @@ final class EnvironmentOverlay {
     private EnvironmentOverlay() {
     }
 
+    /** Whether {@code env} sets any key (a variable of {@link #KEYS}, present and not empty). */
+    static boolean setsAnyKey(Map<String, String> env) {
+        return KEYS.stream().map(k -> env.get(k.variable())).anyMatch(v -> v != null && !v.isBlank());
+    }
+
     /** Sets the keys named by variables that are present (and not empty) in {@code env}. */
     static void applyKeys(ObjectNode root, Map<String, String> env) {
         for (Key key : KEYS) {

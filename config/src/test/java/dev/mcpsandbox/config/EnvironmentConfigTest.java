@@ -78,6 +78,14 @@ class EnvironmentConfigTest {
     }
 
     @Test
+    void emptyObject_checkedAndBound_givesTheDefaults() throws Exception {
+        // Without an environment {} goes through the schema and the binding; load() with nothing configured
+        // returns the defaults without them, and must not differ.
+        assertThat(ConfigLoader.parse("{}", "test")).isEqualTo(ServerConfig.defaults());
+        assertThat(ConfigLoader.parse("{\"limits\": {}}", "test", Map.of())).isEqualTo(ServerConfig.defaults());
+    }
+
+    @Test
     void noFileNoVariables_giveTheDefaults() throws Exception {
         assertThat(ConfigLoader.load(Optional.empty(), Map.of("HOME", "/root"))).isEqualTo(ServerConfig.defaults());
     }

@@ -5,6 +5,9 @@ import dev.mcpsandbox.config.InvalidConfigException;
 import dev.mcpsandbox.config.ServerConfig;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.server.operations.Metrics;
+import dev.mcpsandbox.server.startup.ClassWarmUp;
+import dev.mcpsandbox.server.startup.StartupTimeline;
+import dev.mcpsandbox.server.startup.Starting;
 import dev.mcpsandbox.server.transport.HttpCommandLine;
 import dev.mcpsandbox.server.transport.HttpOptions;
 import dev.mcpsandbox.server.transport.HttpTransport;
@@ -28,7 +31,7 @@ import java.util.concurrent.atomic.AtomicReference;
 @Command(name = "mcp-sandbox", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An MCP server that runs code in isolated bubblewrap sandboxes.")
 public final class Main implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger(Main.class);
+    private final StartupTimeline timeline = new StartupTimeline();
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "JSON configuration file (every key optional;"
             + " default: MCP_SANDBOX_CONFIG_JSON, else the built-in defaults).")
@@ -45,8 +48,13 @@ public final class Main implements Callable<Integer> {
         PrintStream protocolOut = System.out;
         System.setOut(System.err);
         Main main = new Main();
+        ClassWarmUp.start();
         main.protocolOut = protocolOut;
-        int code = new CommandLine(main).setOut(new java.io.PrintWriter(System.err, true)).execute(args);
+        // No arguments, nothing to parse: picocli's 170 classes are Java 5 class files, which the class-data
+        // archive cannot hold (the JVM loads and verifies them each time, 0.1-0.15 s of a start), so a client that
+        // starts the server bare skips them. Anything else goes through picocli.
+        int code = args.length == 0 ? main.callUnparsed()
+                : new CommandLine(main).setOut(new java.io.PrintWriter(System.err, true)).execute(args);
         if (code != 0 || main.checkOnly) {
             System.exit(code);
         }
@@ -54,8 +62,27 @@ public final class Main implements Callable<Integer> {
 
     private PrintStream protocolOut = System.out;
 
+    /**
+     * Not a static field: logging takes 0.06-0.1 s to start, which the warm-up thread spends while this one reads
+     * the configuration (the first class to log is the backend's).
+     */
+    private static Logger log() {
+        return LoggerFactory.getLogger(Main.class);
+    }
+
+    /** {@link #call} with every option at its default, ending as picocli would end it (an exception: exit 1). */
+    private int callUnparsed() {
+        try {
+            return call();
+        } catch (Exception e) {
+            e.printStackTrace();
+            return CommandLine.ExitCode.SOFTWARE;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        timeline.mark("command line");
         ServerConfig config;
         try {
             config = ConfigLoader.load(Optional.ofNullable(configFile), System.getenv());
@@ -63,6 +90,7 @@ public final class Main implements Callable<Integer> {
             System.err.println(e.getMessage());
             return 2;
         }
+        timeline.mark("configuration");
         Optional<HttpOptions> httpOptions = Optional.empty();
         Optional<String> stray = http.strayOptions();
         if (stray.isPresent()) {
@@ -77,17 +105,25 @@ public final class Main implements Callable<Integer> {
                 return 2;
             }
             if (http.tokenFileIsShared()) {
-                log.warn("the token file can be read by other users; chmod 600 it");
+                log().warn("the token file can be read by other users; chmod 600 it");
             }
         }
         ServerAssembly assembly;
         try {
-            assembly = ServerAssembly.assemble(config);
+            assembly = ServerAssembly.assemble(config, timeline);
         } catch (SandboxException | IOException e) {
             System.err.println("mcp-sandbox cannot start: " + e.getMessage());
             return 3;
         }
         if (checkOnly) {
+            // What a served client would wait for on its first tool call: the runner and the upstream servers.
+            try {
+                assembly.awaitStarted();
+            } catch (Starting.Failed e) {
+                System.err.println(e.getMessage());
+                assembly.close();
+                return 3;
+            }
             System.err.println("configuration and sandbox OK");
             assembly.close();
             return 0;
@@ -100,11 +136,11 @@ public final class Main implements Callable<Integer> {
         // exited before the hook was added, and the pool's containers outlived it).
         AtomicReference<StdioTransport.Serving> serving = new AtomicReference<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("shutting down");
+            log().info("shutting down");
             Optional.ofNullable(serving.get()).ifPresent(StdioTransport.Serving::close);
             assembly.close();
         }, "shutdown"));
-        serving.set(StdioTransport.serve(features, System.in, protocolOut, assembly.inFlightCalls(), () -> {
+        serving.set(StdioTransport.serve(features, System.in, protocolOut, assembly.inFlightCalls(), timeline, () -> {
             // The client is gone: its calls are cancelled first, so their sandboxes die now rather than when the
             // graceful close stops waiting for them (10 s). Exit from a fresh thread: the shutdown hook closes the
             // server, whose reader thread we are on.
@@ -112,7 +148,7 @@ public final class Main implements Callable<Integer> {
             Thread exit = new Thread(() -> System.exit(0), "stdin-closed");
             exit.start();
         }));
-        log.info("mcp-sandbox {} serving on stdio", ServerVersion.number());
+        log().info("mcp-sandbox {} serving on stdio", ServerVersion.number());
         // The stdio reader ends at EOF on stdin; then the process exits and the hook cleans up.
         return 0;
     }

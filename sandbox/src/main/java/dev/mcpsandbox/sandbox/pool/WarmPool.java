@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 
 /**
@@ -127,6 +128,15 @@ public final class WarmPool implements AutoCloseable {
     public void close() {
         closed = true;
         refill.shutdownNow();
+        // A creation cut short cleans up after itself (its scratch mount among others): the backend closes next and
+        // deletes the run directory, which failed while a mount was still in it.
+        try {
+            if (!refill.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("a warm pool creation still runs 10 s after close");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         lanes.values().forEach(Lane::drain);
     }
 

@@ -32,13 +32,27 @@ public final class ToolContract<A, R> {
     private final Class<A> arguments;
     private final Map<String, Object> inputSchema;
     private final Map<String, Object> outputSchema;
-    private final Schema validator;
+    /** Compiled at the first call, not at start-up, where the five tools' schemas cost 20-30 ms before initialize. */
+    private volatile Schema validator;
 
     private ToolContract(Class<A> arguments, Class<R> result, Map<String, String> facts) {
         this.arguments = arguments;
         this.inputSchema = new SchemaWriter(SchemaWriter.Direction.ARGUMENTS, facts, JSON).object(arguments);
         this.outputSchema = new SchemaWriter(SchemaWriter.Direction.RESULT, facts, JSON).object(result);
-        this.validator = SCHEMAS.getSchema(JSON.valueToTree(inputSchema));
+    }
+
+    private Schema validator() {
+        Schema compiled = validator;
+        if (compiled == null) {
+            synchronized (this) {
+                compiled = validator;
+                if (compiled == null) {
+                    compiled = SCHEMAS.getSchema(JSON.valueToTree(inputSchema));
+                    validator = compiled;
+                }
+            }
+        }
+        return compiled;
     }
 
     /** @param facts values for the {@code {placeholders}} in the records' descriptions */
@@ -75,7 +89,7 @@ public final class ToolContract<A, R> {
     /** Checks the arguments as sent (null: none) against the input schema, then binds them. */
     public Parsed<A> parse(Map<String, Object> sent) {
         JsonNode tree = JSON.valueToTree(sent == null ? Map.of() : sent);
-        List<Error> errors = validator.validate(tree);
+        List<Error> errors = validator().validate(tree);
         if (!errors.isEmpty()) {
             return new Invalid<>(ArgumentProblems.describe(errors, inputSchema));
         }

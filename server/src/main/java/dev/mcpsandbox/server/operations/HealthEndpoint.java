@@ -11,6 +11,7 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -39,7 +40,9 @@ public final class HealthEndpoint extends HttpServlet {
         body.put("version", ServerVersion.number());
         body.put("backend", assembly.config().backend().jsonName());
         body.put("languages", assembly.languages().available().stream().map(DetectedLanguage::id).toList());
-        body.put("upstreamServers", assembly.toolLayer().servers().stream().map(HealthEndpoint::server).toList());
+        // Empty while the upstream servers still connect (they start after the server listens).
+        body.put("upstreamServers", assembly.toolLayer().map(t -> t.servers().stream().map(HealthEndpoint::server)
+                .toList()).orElse(List.of()));
         response.setStatus(stop ? HttpServletResponse.SC_SERVICE_UNAVAILABLE : HttpServletResponse.SC_OK);
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");

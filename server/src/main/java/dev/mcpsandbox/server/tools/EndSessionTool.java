@@ -1,5 +1,6 @@
 package dev.mcpsandbox.server.tools;
 
+import dev.mcpsandbox.server.startup.Starting;
 import dev.mcpsandbox.sandbox.execution.CodeRunner;
 import dev.mcpsandbox.server.transport.Caller;
 import dev.mcpsandbox.server.contract.EndSessionArguments;
@@ -20,10 +21,10 @@ import java.util.Map;
 public final class EndSessionTool {
     public static final String NAME = "end_session";
 
-    private final CodeRunner runner;
+    private final Starting<CodeRunner> runner;
     private final ToolContract<EndSessionArguments, EndSessionResult> contract;
 
-    public EndSessionTool(CodeRunner runner) {
+    public EndSessionTool(Starting<CodeRunner> runner) {
         this.runner = runner;
         this.contract = ToolContract.of(EndSessionArguments.class, EndSessionResult.class, Map.of());
     }
@@ -45,11 +46,11 @@ public final class EndSessionTool {
         }
         String name = ((ToolContract.Valid<EndSessionArguments>) parsed).arguments().session();
         String caller = Caller.of(exchange);
-        if (runner.endSession(caller, name)) {
+        if (runner.await().endSession(caller, name)) {
             return answer(new EndSessionResult(true, "session \"" + name + "\" ended: its sandbox, processes and files"
                     + " are gone"), false);
         }
-        List<String> open = runner.sessions(caller).stream().map(s -> s.name()).toList();
+        List<String> open = runner.await().sessions(caller).stream().map(s -> s.name()).toList();
         return answer(new EndSessionResult(false, "you have no open session \"" + name + "\" (it may have ended"
                 + " already: idle, too old, or a server restart, which no session survives); open: "
                 + (open.isEmpty() ? "none" : String.join(", ", open))), false);

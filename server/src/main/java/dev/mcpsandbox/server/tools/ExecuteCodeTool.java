@@ -1,5 +1,6 @@
 package dev.mcpsandbox.server.tools;
 
+import dev.mcpsandbox.server.startup.Starting;
 import dev.mcpsandbox.config.LimitsConfig;
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.execution.CallContext;
@@ -40,14 +41,14 @@ public final class ExecuteCodeTool {
         return t;
     });
 
-    private final CodeRunner runner;
+    private final Starting<CodeRunner> runner;
     private final InFlightCalls inFlight;
     private final LanguageCatalog languages;
     private final LimitsConfig limits;
     private final ToolContract<ExecuteCodeArguments, ExecuteCodeResult> contract;
     private final ExecutionResults results;
 
-    public ExecuteCodeTool(CodeRunner runner, InFlightCalls inFlight, LanguageCatalog languages, LimitsConfig limits,
+    public ExecuteCodeTool(Starting<CodeRunner> runner, InFlightCalls inFlight, LanguageCatalog languages, LimitsConfig limits,
                            OutputArchive outputs) {
         this.runner = runner;
         this.inFlight = inFlight;
@@ -78,7 +79,7 @@ public final class ExecuteCodeTool {
     private CallToolResult call(McpSyncServerExchange exchange, CallToolRequest request) {
         ToolContract.Parsed<ExecuteCodeArguments> parsed = contract.parse(request.arguments());
         if (parsed instanceof ToolContract.Invalid<ExecuteCodeArguments> invalid) {
-            return results.render(runner.refuse(asSent(request.arguments()), invalid.message()));
+            return results.render(runner.await().refuse(asSent(request.arguments()), invalid.message()));
         }
         ExecuteCodeArguments args = ((ToolContract.Valid<ExecuteCodeArguments>) parsed).arguments();
         ExecutionRequest executionRequest = new ExecutionRequest(args.language(), args.code(), args.files(),
@@ -90,7 +91,7 @@ public final class ExecuteCodeTool {
              AutoCloseable progress = progress(exchange, request.progressToken(), timeout)) {
             Consumer<String> stderr = line -> exchange.loggingNotification(
                     LoggingMessageNotification.builder(LoggingLevel.DEBUG, line).logger("stderr").build());
-            ExecutionOutcome outcome = runner.execute(executionRequest,
+            ExecutionOutcome outcome = runner.await().execute(executionRequest,
                     new CallContext(call.cancellation(), ElicitingConfirmer.forExchange(exchange), stderr,
                             Caller.of(exchange)));
             return results.render(outcome);

@@ -1,5 +1,6 @@
 package dev.mcpsandbox.server.tools;
 
+import dev.mcpsandbox.server.startup.Starting;
 import dev.mcpsandbox.config.LimitsConfig;
 import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.execution.CodeRunner;
@@ -28,12 +29,10 @@ public final class ListLanguagesTool {
     private final LanguageCatalog languages;
     private final LimitsConfig limits;
     private final String backend;
-    private final CodeRunner runner;
-    private final NetworkAccess network;
+    private final Starting<CodeRunner> runner;
     private final ToolContract<NoArguments, ListLanguagesResult> contract;
 
-    public ListLanguagesTool(LanguageCatalog languages, LimitsConfig limits, String backend, CodeRunner runner) {
-        this.network = runner.network();
+    public ListLanguagesTool(LanguageCatalog languages, LimitsConfig limits, String backend, Starting<CodeRunner> runner) {
         this.languages = languages;
         this.limits = limits;
         this.backend = backend;
@@ -60,6 +59,8 @@ public final class ListLanguagesTool {
     }
 
     private ListLanguagesResult result(String caller) {
+        CodeRunner started = runner.await();
+        NetworkAccess network = started.network();
         return new ListLanguagesResult(
                 languages.available().stream().map(ListLanguagesTool::language).toList(),
                 languages.missing().stream().map(m -> new ListLanguagesResult.Unavailable(m.id(), m.reason())).toList(),
@@ -67,8 +68,8 @@ public final class ListLanguagesTool {
                 backend,
                 new ListLanguagesResult.Network(network.unavailable().isEmpty(), network.unavailable(), network.allowed(),
                         languages.available().stream().map(DetectedLanguage::id).filter(network::installs).toList()),
-                new ListLanguagesResult.Sessions(runner.sessionsUnavailable().isEmpty(), runner.sessionsUnavailable(),
-                        runner.sessions(caller).stream().map(ListLanguagesTool::openSession).toList()));
+                new ListLanguagesResult.Sessions(started.sessionsUnavailable().isEmpty(), started.sessionsUnavailable(),
+                        started.sessions(caller).stream().map(ListLanguagesTool::openSession).toList()));
     }
 
     private static ListLanguagesResult.OpenSession openSession(SessionSummary s) {

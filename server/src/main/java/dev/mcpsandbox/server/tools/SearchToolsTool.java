@@ -1,5 +1,6 @@
 package dev.mcpsandbox.server.tools;
 
+import dev.mcpsandbox.server.startup.Starting;
 import dev.mcpsandbox.server.contract.SearchToolsArguments;
 import dev.mcpsandbox.server.contract.SearchToolsResult;
 import dev.mcpsandbox.server.contract.ToolContract;
@@ -32,12 +33,12 @@ public final class SearchToolsTool {
     private static final int DEFAULT_LIMIT = 10;
     private static final int MAX_LIMIT = 200;
 
-    private final ToolLayer tools;
+    private final Starting<ToolLayer> tools;
     private final ToolContract<SearchToolsArguments, SearchToolsResult> contract = ToolContract.of(
             SearchToolsArguments.class, SearchToolsResult.class,
             Map.of("searchLimit.default", Integer.toString(DEFAULT_LIMIT), "searchLimit.max", Integer.toString(MAX_LIMIT)));
 
-    public SearchToolsTool(ToolLayer tools) {
+    public SearchToolsTool(Starting<ToolLayer> tools) {
         this.tools = tools;
     }
 
@@ -67,17 +68,17 @@ public final class SearchToolsTool {
         boolean detail = args.detail().orElse(false);
         String language = args.language().orElse("python");
         String query = args.query().orElse("");
-        List<SearchToolsResult.Match> found = ToolSearch.search(tools.visibleTools(), query, (int) limit).stream()
+        List<SearchToolsResult.Match> found = ToolSearch.search(tools.await().visibleTools(), query, (int) limit).stream()
                 .map(m -> match(m.tool(), detail, language)).toList();
         SearchToolsResult result = new SearchToolsResult(found,
-                tools.servers().stream().map(SearchToolsTool::server).toList());
+                tools.await().servers().stream().map(SearchToolsTool::server).toList());
         return CallToolResult.builder().content(List.of(new TextContent(text(result, query))))
                 .structuredContent(contract.structured(result)).isError(false).build();
     }
 
     private SearchToolsResult.Match match(ToolDescriptor t, boolean detail, String language) {
         return new SearchToolsResult.Match(t.name().qualified(), t.description(),
-                tools.decide(t) instanceof PolicyDecision.Confirm,
+                tools.await().decide(t) instanceof PolicyDecision.Confirm,
                 detail ? Optional.of(t.inputSchema()) : Optional.empty(),
                 detail ? Optional.of(CallSnippet.forLanguage(t, language)) : Optional.empty());
     }
@@ -92,7 +93,7 @@ public final class SearchToolsTool {
                 .forEach(s -> text.append("server ").append(s.name()).append(" is unavailable: ").append(s.detail())
                         .append('\n'));
         if (result.tools().isEmpty()) {
-            text.append(tools.hasServers() ? "no callable tool matches \"" + query + "\"" : "no upstream MCP servers are"
+            text.append(tools.await().hasServers() ? "no callable tool matches \"" + query + "\"" : "no upstream MCP servers are"
                     + " configured, so sandboxed code cannot call tools (tools.result still works)");
         }
         return text.toString().strip();

@@ -1,5 +1,6 @@
 package dev.mcpsandbox.server.tools;
 
+import dev.mcpsandbox.server.startup.Starting;
 import dev.mcpsandbox.tools.ToolLayer;
 import dev.mcpsandbox.tools.discovery.StubGenerator;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncResourceSpecification;
@@ -19,9 +20,9 @@ public final class ToolStubResources {
     public static final String PYTHON_URI = "mcp-sandbox://tools/python";
     public static final String TYPESCRIPT_URI = "mcp-sandbox://tools/typescript";
 
-    private final ToolLayer tools;
+    private final Starting<ToolLayer> tools;
 
-    public ToolStubResources(ToolLayer tools) {
+    public ToolStubResources(Starting<ToolLayer> tools) {
         this.tools = tools;
     }
 
@@ -40,6 +41,6 @@ public final class ToolStubResources {
         Resource resource = Resource.builder().uri(uri).name(name).title(title).description(description).mimeType(mime)
                 .build();
         return new SyncResourceSpecification(resource, (exchange, request) -> new ReadResourceResult(
-                List.of(new TextResourceContents(uri, mime, render.apply(tools.visibleTools())))));
+                List.of(new TextResourceContents(uri, mime, render.apply(tools.await().visibleTools())))));
     }
 }

@@ -1,5 +1,6 @@
 package dev.mcpsandbox.server.tools;
 
+import dev.mcpsandbox.server.startup.Starting;
 import dev.mcpsandbox.sandbox.execution.CodeRunner;
 import dev.mcpsandbox.sandbox.execution.ValidationOutcome;
 import dev.mcpsandbox.sandbox.execution.ValidationReport;
@@ -34,12 +35,12 @@ public final class ValidateCodeTool {
     static final String ADVISORY_NOTE = "Findings are advisory hints from a pattern scan; they are not a security check"
             + " (the sandbox is). The code may run whatever they say.";
 
-    private final CodeRunner runner;
+    private final Starting<CodeRunner> runner;
     private final LanguageCatalog languages;
-    private final ToolLayer tools;
+    private final Starting<ToolLayer> tools;
     private final ToolContract<ValidateCodeArguments, ValidateCodeResult> contract;
 
-    public ValidateCodeTool(CodeRunner runner, LanguageCatalog languages, ToolLayer tools) {
+    public ValidateCodeTool(Starting<CodeRunner> runner, LanguageCatalog languages, Starting<ToolLayer> tools) {
         this.runner = runner;
         this.languages = languages;
         this.tools = tools;
@@ -64,7 +65,7 @@ public final class ValidateCodeTool {
             return notChecked(invalid.message());
         }
         ValidateCodeArguments args = ((ToolContract.Valid<ValidateCodeArguments>) parsed).arguments();
-        ValidationOutcome outcome = runner.validate(args.language(), args.code());
+        ValidationOutcome outcome = runner.await().validate(args.language(), args.code());
         if (outcome instanceof ValidationOutcome.Rejected rejected) {
             return notChecked(rejected.message());
         }
@@ -73,7 +74,7 @@ public final class ValidateCodeTool {
         }
         ValidationReport report = ((ValidationOutcome.Checked) outcome).report();
         String languageId = languages.find(args.language()).map(DetectedLanguage::id).orElse(args.language());
-        List<ToolReference> references = ToolReferences.find(languageId, args.code(), tools.knownTools()).stream()
+        List<ToolReference> references = ToolReferences.find(languageId, args.code(), tools.await().knownTools()).stream()
                 .map(this::reference).toList();
         ValidateCodeResult result = new ValidateCodeResult(report.valid(), references,
                 report.errors().stream().map(ValidateCodeTool::syntaxError).toList(),
@@ -98,10 +99,10 @@ public final class ValidateCodeTool {
     private ToolReference reference(ToolReferences.Reference reference) {
         if (reference.tool().isEmpty()) {
             return new ToolReference(reference.name(), reference.line(), false, false,
-                    Optional.of(tools.hasServers() ? "no such tool on the available servers (see search_tools)"
+                    Optional.of(tools.await().hasServers() ? "no such tool on the available servers (see search_tools)"
                             : "no upstream MCP servers are configured"));
         }
-        PolicyDecision decision = tools.decide(reference.tool().get());
+        PolicyDecision decision = tools.await().decide(reference.tool().get());
         return new ToolReference(reference.name(), reference.line(), !(decision instanceof PolicyDecision.Deny),
                 decision instanceof PolicyDecision.Confirm,
                 decision instanceof PolicyDecision.Deny deny ? Optional.of(deny.reason()) : Optional.empty());

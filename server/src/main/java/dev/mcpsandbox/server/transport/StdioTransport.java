@@ -3,6 +3,7 @@ package dev.mcpsandbox.server.transport;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpsandbox.server.modern.ModernServer;
+import dev.mcpsandbox.server.startup.StartupTimeline;
 import dev.mcpsandbox.server.tools.InFlightCalls;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.modern.McpSchema.MetaKeys;
@@ -51,11 +52,12 @@ public final class StdioTransport {
      * is there) and returns at once.
      *
      * @param calls      the running execute_code calls, which {@code notifications/cancelled} stops
+     * @param timeline   start-up so far; logged at debug once the first message can be answered
      * @param clientGone runs when stdin ends; the SDK alone would keep the process alive while requests it
      *                   never answered (e.g. sent before {@code notifications/initialized}) are pending
      */
     public static Serving serve(ServedFeatures features, InputStream in, OutputStream protocolOut,
-                                InFlightCalls calls, Runnable clientGone) {
+                                InFlightCalls calls, StartupTimeline timeline, Runnable clientGone) {
         GuardedStdio stdio = new GuardedStdio(in, protocolOut, MAX_LINE_BYTES, clientGone, calls);
         BufferedInputStream input = new BufferedInputStream(stdio.input(), 65536);
         Serving serving = new Serving();
@@ -63,6 +65,7 @@ public final class StdioTransport {
             boolean modern;
             try {
                 modern = speaksModern(input);
+                timeline.mark("first message");
             } catch (IOException e) {
                 log.warn("stdin: {}", e.toString());
                 modern = false;
@@ -72,6 +75,8 @@ public final class StdioTransport {
             } else {
                 McpSyncServer server = serveLegacy(features, input, stdio.output());
                 serving.close.set(server::closeGracefully);
+                timeline.mark("mcp server");
+                log.debug("start-up: {}", timeline.summary());
             }
         }, "stdio-serve");
         thread.start();

@@ -47,6 +47,11 @@ public final class Benchmark {
         int samples = Integer.getInteger("bench.samples", 60);
         Path out = Path.of(args.length > 0 ? args[0] : "BENCHMARKS.md");
         Benchmark bench = new Benchmark(jar, upstream, samples);
+        if (System.getProperty("bench.only", "").equals("startup")) {
+            // bin/bench startup: only the start-up section, put in place of its old one
+            SoakReport.replaceSection(out, StartupLatency.HEADING, bench.startupSection());
+            System.exit(0);
+        }
         if (System.getProperty("bench.only", "").equals("cost")) {
             // bin/bench cost: only the throughput, CPU and import sections, each put in place of its old one
             bench.costOnly(out);
@@ -121,12 +126,14 @@ public final class Benchmark {
         line("| measure | value |");
         line("|---|---:|");
         line(String.format(Locale.ROOT, "| start-up to the first `initialize` response (median of 5) | %.0f ms |", startup.p50));
-        startupRows();
         line(String.format(Locale.ROOT, "| server resident memory, idle with 4 pre-started sandboxes | %d MB |", idleRss / 1024));
         line(String.format(Locale.ROOT, "| server resident memory, peak under load (concurrency 8) | %d MB |", loadRss / 1024));
         line("");
-        line("Resident memory is the server JVM's own (VmRSS); sandboxes are separate processes.");
+        line("Resident memory is the server JVM's own (VmRSS); sandboxes are separate processes. The first row is"
+                + " the Java SDK client's start of the server (`java -jar`, initialized); the next section times the"
+                + " launcher.");
         line("");
+        report.append(startupSection()).append('\n');
 
         cpuSection(floorPy);
         importSection();
@@ -553,32 +560,12 @@ public final class Benchmark {
         return new Throughput(count, count / seconds, wrong.get(), Stats.of(latencies));
     }
 
-    /**
-     * {@code initialize} as a client sees it (written at once on stdin, answered on stdout) through the launcher, with
-     * the class-data archive bin/cds-archive made, and through a bare {@code java -jar}, next to the JVM's own
-     * hello world with the same options, all in this run.
-     */
-    private void startupRows() throws Exception {
-        List<String> options = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> hello = new ArrayList<>(List.of(java));
-        hello.addAll(options);
-        hello.addAll(List.of("-cp", System.getProperty("java.class.path"), StartupLatency.JvmHello.class.getName()));
-        List<String> bare = new ArrayList<>(List.of(java));
-        bare.addAll(options);
-        bare.addAll(List.of("-jar", jar.toString()));
+    /** The start-up section: the launcher and a bare {@code java -jar} beside the JVM's hello world. */
+    private String startupSection() throws Exception {
         Path launcher = Path.of(System.getProperty("mcpSandbox.launcher", "bin/mcp-sandbox")).toAbsolutePath();
-        int runs = 10;
-        Stats jvm = Stats.of(StartupLatency.firstLine(hello, "", "hello", runs));
-        Stats launched = Stats.of(StartupLatency.firstLine(List.of(launcher.toString()), StartupLatency.INITIALIZE,
-                "\"serverInfo\"", runs));
-        Stats plain = Stats.of(StartupLatency.firstLine(bare, StartupLatency.INITIALIZE, "\"serverInfo\"", runs));
-        boolean archived = Files.exists(Path.of(jar.toString().replaceFirst("\\.jar$", ".jsa")));
-        line(String.format(Locale.ROOT, "| JVM hello world, same options (median of %d) | %.0f ms |", runs, jvm.p50));
-        line(String.format(Locale.ROOT, "| initialize: `bin/mcp-sandbox`%s (median of %d) | %.0f ms |",
-                archived ? ", with its class-data archive" : " (no class-data archive: run bin/cds-archive)", runs, launched.p50));
-        line(String.format(Locale.ROOT, "| initialize: `java -jar`, no class-data archive (median of %d) | %.0f ms |", runs,
-                plain.p50));
+        String section = StartupLatency.section(jar, launcher, Integer.getInteger("bench.startupRuns", 15));
+        System.out.print(section);
+        return section;
     }
 
     private Stats startup(int runs) throws Exception {

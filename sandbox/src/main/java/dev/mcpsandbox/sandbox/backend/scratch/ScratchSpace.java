@@ -158,16 +158,26 @@ public final class ScratchSpace implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().clear();
         Process p = pb.start();
-        try {
-            String out = new String(p.getInputStream().readAllBytes());
-            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " failed: " + out.strip());
+        String out = new String(p.getInputStream().readAllBytes());
+        // A mount or unmount takes milliseconds: one cut short by an interrupt (a warm pool closing while it creates
+        // a sandbox) left its mount behind and the run directory undeletable ("Device or resource busy"), so the
+        // wait ends with the command (or after 10 s), and the interrupt is kept for the caller.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        boolean interrupted = false;
+        boolean exited = false;
+        while (!exited && System.nanoTime() < deadline) {
+            try {
+                exited = p.waitFor(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
-        } catch (InterruptedException e) {
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+        if (!exited || p.exitValue() != 0) {
             p.destroyForcibly();
-            throw new IOException("interrupted while running " + command.get(0), e);
+            throw new IOException(String.join(" ", command) + " failed: " + out.strip());
         }
     }
 }
