@@ -15,7 +15,7 @@ import java.util.Map;
  * @param maxAgeSeconds a template is replaced this long after it started, however few children it forked
  */
 public record ForkServerConfig(boolean enabled, Map<String, List<String>> preload, int maxChildren, int maxAgeSeconds) {
-    public static final ForkServerConfig DEFAULTS = new ForkServerConfig(false, Map.of(), 200, 300);
+    public static final ForkServerConfig DEFAULTS = new ForkServerConfig(true, Map.of(), 200, 300);
 
     public ForkServerConfig {
         preload = Map.copyOf(preload);

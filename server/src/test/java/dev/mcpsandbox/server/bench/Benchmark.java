@@ -47,6 +47,12 @@ public final class Benchmark {
         int samples = Integer.getInteger("bench.samples", 60);
         Path out = Path.of(args.length > 0 ? args[0] : "BENCHMARKS.md");
         Benchmark bench = new Benchmark(jar, upstream, samples);
+        if (System.getProperty("bench.only", "").equals("fork")) {
+            // bin/bench fork: only the fork server's section (issue 16), put in place of its old one
+            new ForkRows(bench, jar, samples).run();
+            bench.putInPlace(out);
+            System.exit(0);
+        }
         if (System.getProperty("bench.only", "").equals("cost")) {
             // bin/bench cost: only the throughput, CPU and import sections, each put in place of its old one
             bench.costOnly(out);
@@ -149,7 +155,7 @@ public final class Benchmark {
      * Replaces, in {@code out}, the section the report holds (from its heading) and empties the report; the
      * section says when it was measured, since the file's header belongs to the last full run.
      */
-    private void putInPlace(Path out) throws IOException {
+    void putInPlace(Path out) throws IOException {
         String text = report.toString();
         int firstLine = text.indexOf('\n');
         String dated = text.substring(0, firstLine + 1) + "\nRewritten by `bin/bench cost` on " + LocalDateTime.now()
@@ -299,7 +305,7 @@ public final class Benchmark {
         line("");
     }
 
-    private void bareSpawn(int n) throws Exception {
+    void bareSpawn(int n) throws Exception {
         Process p = new ProcessBuilder("/usr/bin/python3", "-c", "print(" + n + "*7)").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         p.waitFor();
@@ -308,7 +314,7 @@ public final class Benchmark {
         }
     }
 
-    private double bareThroughput(int concurrency, int count) throws Exception {
+    double bareThroughput(int concurrency, int count) throws Exception {
         ExecutorService threads = Executors.newFixedThreadPool(concurrency);
         long start = System.nanoTime();
         List<Future<?>> futures = new ArrayList<>();
@@ -431,7 +437,7 @@ public final class Benchmark {
         line("");
     }
 
-    private static void check(String language, String expected, Map<String, Object> r) {
+    static void check(String language, String expected, Map<String, Object> r) {
         if (!expected.equals(r.get("stdout"))) {
             throw new IllegalStateException(language + " answered " + r);
         }
@@ -472,7 +478,7 @@ public final class Benchmark {
 
     // --- measurements ---
 
-    private Stats floor(List<String> command) throws Exception {
+    Stats floor(List<String> command) throws Exception {
         List<Double> ms = new ArrayList<>();
         for (int i = 0; i < samples + 5; i++) {
             long t = System.nanoTime();
@@ -490,7 +496,7 @@ public final class Benchmark {
     }
 
     /** {@code runs} timed calls after {@code warmup} untimed ones, each answer checked to be 42. */
-    private Stats sequential(Server server, String language, String code, long pauseMs, int runs, int warmup)
+    Stats sequential(Server server, String language, String code, long pauseMs, int runs, int warmup)
             throws Exception {
         List<Double> ms = new ArrayList<>();
         for (int i = 0; i < runs + warmup; i++) {
@@ -524,10 +530,10 @@ public final class Benchmark {
         return Stats.of(ms);
     }
 
-    private record Throughput(int count, double perSecond, int wrong, Stats latency) {
+    record Throughput(int count, double perSecond, int wrong, Stats latency) {
     }
 
-    private Throughput throughput(Server server, int concurrency, int count) throws Exception {
+    Throughput throughput(Server server, int concurrency, int count) throws Exception {
         ExecutorService clients = Executors.newFixedThreadPool(concurrency);
         AtomicInteger wrong = new AtomicInteger();
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
@@ -599,7 +605,7 @@ public final class Benchmark {
                 s.p50 / floor.p50));
     }
 
-    private void line(String text) {
+    void line(String text) {
         report.append(text).append('\n');
         System.out.println(text);
     }
@@ -647,7 +653,7 @@ public final class Benchmark {
     }
 
     /** The server jar as a child process, driven by the Java SDK client over stdio (the tests' {@link SandboxServer}). */
-    private static final class Server implements AutoCloseable {
+    static final class Server implements AutoCloseable {
         private final SandboxServer server;
         private final McpSyncClient client;
 

@@ -45,9 +45,19 @@ final class Leftovers {
      * (an upstream MCP server is the server's child by design), sandbox directories, mounts, cgroups.
      */
     List<String> ofSandboxes(Predicate<String> allowedProcess) throws IOException {
+        return ofSandboxes(allowedProcess, true);
+    }
+
+    /**
+     * @param serverRuns true while the server runs: its fork-server templates are its own, not leftovers (each a
+     *                   bwrap process tree, a scratch directory and a cgroup named {@code <pid>-fork-<n>}, and the
+     *                   {@code forks} mount of the run directory). Their children are leftovers like any sandbox.
+     */
+    private List<String> ofSandboxes(Predicate<String> allowedProcess, boolean serverRuns) throws IOException {
         List<String> left = new ArrayList<>();
+        Predicate<String> template = name -> serverRuns && name.matches(pid + "-fork-\\d+");
         descendants.forEach((p, cmd) -> {
-            if (p.isAlive() && !allowedProcess.test(cmd)) {
+            if (p.isAlive() && !allowedProcess.test(cmd) && !(serverRuns && isTemplate(p, cmd))) {
                 left.add("process " + p.pid() + ": " + cmd);
             }
         });
@@ -57,28 +67,44 @@ final class Leftovers {
         }
         if (Files.isDirectory(runDirectory())) {
             try (Stream<Path> dirs = Files.list(runDirectory())) {
-                dirs.filter(d -> d.getFileName().toString().startsWith(pid + "-")).forEach(d -> left.add("directory " + d));
+                dirs.filter(d -> d.getFileName().toString().startsWith(pid + "-"))
+                        .filter(d -> !template.test(d.getFileName().toString())).forEach(d -> left.add("directory " + d));
             }
         }
         for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
             String[] f = line.split(" ");
-            if (f.length > 1 && f[1].startsWith(workRoot + "/")) {
+            boolean templates = serverRuns && (f.length > 1 && (f[1].equals(runDirectory() + "/forks")
+                    || template.test(Path.of(f[1]).getParent().getFileName().toString())));
+            if (f.length > 1 && f[1].startsWith(workRoot + "/") && !templates) {
                 left.add("mount " + f[1]);
             }
         }
         for (Path parent : cgroupParents) {
             if (Files.isDirectory(parent)) {
                 try (Stream<Path> groups = Files.list(parent)) {
-                    groups.filter(g -> g.getFileName().toString().startsWith(pid + "-")).forEach(g -> left.add("cgroup " + g));
+                    groups.filter(g -> g.getFileName().toString().startsWith(pid + "-"))
+                            .filter(g -> !template.test(g.getFileName().toString())).forEach(g -> left.add("cgroup " + g));
                 }
             }
         }
         return left;
     }
 
+    /**
+     * A fork-server template's process (its setpriv and bwrap, or the template interpreter right under bwrap), not
+     * one of its children: those have the template's command line too, but a template interpreter as parent.
+     */
+    private static boolean isTemplate(ProcessHandle process, String cmd) {
+        if (!cmd.contains("/run/fork/fork_template.py")) {
+            return false;
+        }
+        java.util.function.Predicate<String> launcher = c -> c.startsWith("/usr/bin/bwrap") || c.startsWith("/usr/bin/setpriv");
+        return launcher.test(cmd) || process.parent().map(p -> launcher.test(p.info().commandLine().orElse(""))).orElse(false);
+    }
+
     /** Everything left once the server itself is gone: also its upstreams, and its run directory. */
     List<String> ofServer() throws IOException {
-        List<String> left = ofSandboxes(cmd -> false);
+        List<String> left = ofSandboxes(cmd -> false, false);
         if (Files.exists(runDirectory())) {
             left.add("run directory " + runDirectory());
         }

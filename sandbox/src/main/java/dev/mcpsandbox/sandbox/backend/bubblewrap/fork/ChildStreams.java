@@ -86,6 +86,11 @@ final class ChildStreams implements AutoCloseable {
         return new Lazy(accepted.get(2));
     }
 
+    /** True once the child has connected all three: its set-up is done, and only user code runs from here on. */
+    boolean allConnected() {
+        return accepted.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+    }
+
     /** Ends any wait for a connection still to come; the streams already open end with the child's processes. */
     void stopWaiting() {
         try {

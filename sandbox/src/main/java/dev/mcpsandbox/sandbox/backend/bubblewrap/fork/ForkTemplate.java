@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ForkTemplate {
     private static final Logger log = LoggerFactory.getLogger(ForkTemplate.class);
     /** A fork is a few milliseconds; this long means the template is stuck, and it is given up. */
-    private static final Duration FORK_ANSWER = Duration.ofSeconds(10);
+    private static final Duration FORK_ANSWER = Duration.ofSeconds(3);
 
     /** How a child ended, as the template saw it. */
     sealed interface ChildEnd {

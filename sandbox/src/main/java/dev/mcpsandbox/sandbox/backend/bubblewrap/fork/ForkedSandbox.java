@@ -169,10 +169,14 @@ final class ForkedSandbox implements Sandbox {
         streams.stopWaiting();
     }
 
-    /** True when the template died under the run: nothing the code did explains its end. */
+    /**
+     * True when the template died under the run, or the child ended before its set-up was done (it connects its
+     * streams last, just before the user process starts): nothing the code did explains either.
+     */
     @Override
     public boolean lostToMachinery() {
-        return child.end().getNow(null) instanceof ForkTemplate.ChildEnd.TemplateLost;
+        ForkTemplate.ChildEnd end = child.end().getNow(null);
+        return end instanceof ForkTemplate.ChildEnd.TemplateLost || end != null && !streams.allConnected();
     }
 
     @Override
