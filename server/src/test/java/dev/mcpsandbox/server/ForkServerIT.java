@@ -105,10 +105,10 @@ class ForkServerIT {
                 open('/tmp/left-by-sibling', 'w').write('x')
                 open('/dev/shm/left-by-sibling', 'w').write('x')
                 print(time.time())
-                time.sleep(6)
+                time.sleep(10)
                 print(time.time())
                 """));
-        Thread.sleep(2500);
+        Thread.sleep(3000);
         String second = forked("""
                 import os, time
                 seen = []

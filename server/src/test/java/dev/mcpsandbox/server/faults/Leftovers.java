@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * What one server's sandboxes may leave behind on the host, looked for from outside, where the backend puts it:
  * processes (the server's descendants as recorded while it lived, and any process whose command line names its
  * run directory {@code <workRoot>/<pid>}), sandbox directories {@code <pid>-<n>} in that run directory, tmpfs
- * mounts below the work root, and cgroups {@code <pid>-<n>} under {@code mcp-sandbox} in the server's own
+ * mounts below that run directory, and cgroups {@code <pid>-<n>} under {@code mcp-sandbox} in the server's own
  * memory and pids cgroups (as {@code Cgroups} creates them, v1 or v2). A bwrap mount namespace lives only as
  * long as a process in it, so "no process" covers the namespaces too.
  */
@@ -73,9 +73,10 @@ final class Leftovers {
         }
         for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
             String[] f = line.split(" ");
-            boolean templates = serverRuns && (f.length > 1 && (f[1].equals(runDirectory() + "/forks")
-                    || template.test(Path.of(f[1]).getParent().getFileName().toString())));
-            if (f.length > 1 && f[1].startsWith(workRoot + "/") && !templates) {
+            // Every mount of a server is below its own run directory; another server's (a fork server's forks
+            // mount lives as long as its server) is not this one's leftover.
+            if (f.length > 1 && f[1].startsWith(runDirectory() + "/") && !(serverRuns && (f[1].equals(runDirectory()
+                    + "/forks") || template.test(Path.of(f[1]).getParent().getFileName().toString())))) {
                 left.add("mount " + f[1]);
             }
         }
@@ -94,7 +95,9 @@ final class Leftovers {
      * A fork-server template's process (its setpriv and bwrap, or the template interpreter right under bwrap), not
      * one of its children: those have the template's command line too, but a template interpreter as parent.
      */
-    private static boolean isTemplate(ProcessHandle process, String cmd) {
+    private static boolean isTemplate(ProcessHandle process, String recorded) {
+        // The command line recorded when the process was first seen may be the host wrapper's, before its exec.
+        String cmd = process.info().commandLine().orElse(recorded);
         if (!cmd.contains("/run/fork/fork_template.py")) {
             return false;
         }

@@ -58,6 +58,7 @@ final class ForkTemplate {
     private final Map<String, CompletableFuture<ChildEnd>> ends = new ConcurrentHashMap<>();
     private final AtomicInteger forked = new AtomicInteger();
     private final AtomicInteger live = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean dead;
     private volatile boolean retired;
 
@@ -189,12 +190,19 @@ final class ForkTemplate {
         SandboxException gone = new SandboxException("the fork-server template " + name + " died");
         pids.values().forEach(f -> f.completeExceptionally(gone));
         ends.values().forEach(f -> f.complete(new ChildEnd.TemplateLost()));
+        awaitEndAndRelease();
+    }
+
+    /** Once its process is gone (5 s at most), frees what the template took; whoever comes first does it. */
+    private void awaitEndAndRelease() {
         try {
             started.process().waitFor(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        started.release().run();
+        if (released.compareAndSet(false, true)) {
+            started.release().run();
+        }
     }
 
     /** The child of the template whose PID in the template's namespace is {@code inTemplate}. */
@@ -272,10 +280,14 @@ final class ForkTemplate {
         }
     }
 
-    /** Kills the template and, with it, every child it forked (server shutdown). */
+    /**
+     * Kills the template and, with it, every child it forked (server shutdown), and frees its scratch space, cgroup
+     * and uid before it returns: the backend removes the run directory next.
+     */
     void kill() {
         retired = true;
         started.process().destroyForcibly();
+        awaitEndAndRelease();
     }
 
     @Override

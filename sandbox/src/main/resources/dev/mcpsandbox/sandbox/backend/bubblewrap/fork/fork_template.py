@@ -211,6 +211,10 @@ def serve():
                         os.close(wake_w)
                         signal.set_wakeup_fd(-1)
                         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                        quiet = os.open('/dev/null', os.O_RDWR)  # the protocol pipes stay the template's alone
+                        os.dup2(quiet, 0)
+                        os.dup2(quiet, 1)
+                        os.close(quiet)
                         child(name, rest[0], r)
                     except BaseException as e:
                         os.write(2, f'child {name} failed: {e!r}\n'.encode())
