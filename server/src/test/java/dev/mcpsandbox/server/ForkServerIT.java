@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SuppressWarnings("unchecked")
 class ForkServerIT {
     private static final String CONFIG = """
-            {"pool": {"python": 1}, "forkServer": {"enabled": true, "preload": {"python": ["decimal", "json"]}}}
+            {"pool": {"python": 1}, "forkServer": {"enabled": true, "preload": {"python": ["decimal", "json", "numpy"]}}}
             """;
     /** Printed first by every probe: whether the code runs in a child of the template. */
     private static final String FORKED = "import sys\nprint('forked' if 'decimal' in sys.modules else 'cold')\n";
@@ -134,6 +134,42 @@ class ForkServerIT {
     }
 
     @Test
+    void nothingAChildCanWriteAnywhereReachesTheNextChild() {
+        String wrote = forked("""
+                import os
+                written = []
+                for root, dirs, files in os.walk('/'):
+                    if root.startswith(('/proc', '/sys')):
+                        dirs[:] = []
+                        continue
+                    try:
+                        open(os.path.join(root, '.left-by-sibling'), 'w').close()
+                        written.append(root)
+                    except OSError:
+                        pass
+                print(sorted(written))
+                """);
+        assertThat(wrote).as("where the first child could write").contains("'/tmp'", "'/workspace'", "'/dev/shm'");
+        assertThat(forked("""
+                import os
+                found = []
+                for root, dirs, files in os.walk('/'):
+                    if root.startswith(('/proc', '/sys')):
+                        dirs[:] = []
+                    elif '.left-by-sibling' in files:
+                        found.append(root)
+                print(found)
+                """)).isEqualTo("[]\n");
+    }
+
+    @Test
+    void aPreloadedNumpyMultipliesMatricesInTheChild() {
+        Map<String, Object> r = run("import sys\nprint('numpy' in sys.modules)\nimport numpy as np\n"
+                + "a = np.ones((300, 300))\nprint(int((a @ a).sum()))\n", Map.of("timeoutSeconds", 20));
+        assertThat(r.get("stdout")).as("%s", r).isEqualTo("True\n27000000\n");
+    }
+
+    @Test
     void twoChildrenDrawDifferentRandomNumbers() {
         String code = "import random, secrets; print(random.random(), secrets.token_hex(8))";
         assertThat(forked(code)).isNotEqualTo(forked(code));
@@ -148,9 +184,16 @@ class ForkServerIT {
     @Test
     void aMemoryBombIsStoppedByTheChildsOwnCgroupAndTheTemplateServesOn() {
         Map<String, Object> r = run(FORKED + "x = []\nwhile True:\n    x.append(bytearray(16 << 20))\n",
-                Map.of("limits", Map.of("memoryMb", 128), "timeoutSeconds", 20));
+                Map.of("limits", Map.of("memoryMb", 256), "timeoutSeconds", 20));
         assertThat(r.get("limitHit")).as("%s", r).isEqualTo("memory");
+        assertThat(r.get("stdout")).as("%s", r).isEqualTo("forked\n");
         assertThat(forked("print(6 * 7)")).isEqualTo("42\n");
+    }
+
+    @Test
+    void aMemoryLimitTooSmallForThePreloadedModulesGetsAFreshInterpreter() {
+        Map<String, Object> r = run(FORKED + "print(len(bytearray(8 << 20)))", Map.of("limits", Map.of("memoryMb", 64)));
+        assertThat(r.get("stdout")).as("%s", r).isEqualTo("cold\n8388608\n");
     }
 
     @Test

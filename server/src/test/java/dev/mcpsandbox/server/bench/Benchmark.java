@@ -158,7 +158,8 @@ public final class Benchmark {
     void putInPlace(Path out) throws IOException {
         String text = report.toString();
         int firstLine = text.indexOf('\n');
-        String dated = text.substring(0, firstLine + 1) + "\nRewritten by `bin/bench cost` on " + LocalDateTime.now()
+        String dated = text.substring(0, firstLine + 1) + "\nRewritten by `bin/bench "
+                + System.getProperty("bench.only", "cost") + "` on " + LocalDateTime.now()
                 .withNano(0) + String.format(Locale.ROOT, ", load average %.1f at the start of the run.%n",
                 LOAD_AT_START) + text.substring(firstLine + 1);
         SoakReport.replaceSection(out, text.substring(0, firstLine), dated);

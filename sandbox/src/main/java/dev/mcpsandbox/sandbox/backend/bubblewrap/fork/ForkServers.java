@@ -36,6 +36,8 @@ public final class ForkServers implements AutoCloseable {
     /** After a template failed to start, forks wait this long before another try: runs go cold meanwhile. */
     private static final Duration RETRY_AFTER = Duration.ofSeconds(30);
     static final String TEMPLATE_SCRIPT = "fork_template.py";
+    /** Address space a child must have beyond the template's own for a run to be forked. */
+    private static final long ADDRESS_SPACE_HEADROOM = 64L << 20;
 
     private final ForkHost host;
     private final ForkServerConfig settings;
@@ -73,6 +75,11 @@ public final class ForkServers implements AutoCloseable {
         }
         Optional<ForkTemplate> template = lineages.computeIfAbsent(run.get().key(), Lineage::new).current();
         if (template.isEmpty()) {
+            return Optional.empty();
+        }
+        if (spec.addressSpaceMb() * 1024L * 1024L < template.get().addressSpaceBytes() + ADDRESS_SPACE_HEADROOM) {
+            // The child would start near its address-space limit (a preloaded numpy is ~100 MB of it): a fresh
+            // interpreter, which imports only what the code asks for, serves a limit this small better.
             return Optional.empty();
         }
         try {

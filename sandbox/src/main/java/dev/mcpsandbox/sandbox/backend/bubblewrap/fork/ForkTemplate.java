@@ -249,6 +249,23 @@ final class ForkTemplate {
         return started.uid();
     }
 
+    /**
+     * The template's virtual memory (VmSize) now, which every child starts with: its preloaded modules count against
+     * a child's address-space limit as a fresh interpreter's imports would.
+     */
+    long addressSpaceBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(templateHostPid), "status"))) {
+                if (line.startsWith("VmSize:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            log.debug("{}: cannot read its VmSize", name, e);
+        }
+        return Long.MAX_VALUE;
+    }
+
     boolean alive() {
         return !dead && started.process().isAlive();
     }

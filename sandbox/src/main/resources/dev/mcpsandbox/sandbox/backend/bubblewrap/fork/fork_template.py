@@ -14,15 +14,25 @@
 import builtins, ctypes, fcntl, os, random, select, signal, socket, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
 NEWNS, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET = 0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 4, 24, 38, 22
 BOOTSTRAP = sys.argv[1]
 FILTER = open('/run/fork/seccomp.bpf', 'rb').read()
+# Native thread pools started at import (OpenBLAS under numpy, OpenMP) do not survive fork: a child would wait on
+# threads it does not have. One thread each, set only while the modules load, so children see the usual environment.
+POOLS = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'NUMEXPR_NUM_THREADS')
+inherited = {name: os.environ.get(name) for name in POOLS}
+os.environ.update({name: '1' for name in POOLS})
 for module in sys.argv[2:]:
     try:
         __import__(module)
     except BaseException as e:  # a missing module costs its import in every child, not the template
         os.write(2, f'preload of {module} failed: {e!r}\n'.encode())
+for name, value in inherited.items():
+    if value is None:
+        del os.environ[name]
+    else:
+        os.environ[name] = value
 
 
 class SockFprog(ctypes.Structure):
@@ -48,6 +58,14 @@ def mount(source, target, fstype, flags, data=None):
        'mount ' + target)
 
 
+def kept_flags(path):
+    """The flags a bind remount of path must repeat: a nested user namespace may not clear them (they are locked)."""
+    flags = os.statvfs(path).f_flag
+    pairs = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
+             (os.ST_NOATIME, 1024), (os.ST_NODIRATIME, 2048), (os.ST_RELATIME, 1 << 21))
+    return sum(ms for st, ms in pairs if flags & st)
+
+
 def status(wait_status):
     code = os.waitstatus_to_exitcode(wait_status)
     return 128 - code if code < 0 else code
@@ -68,8 +86,11 @@ def own_filesystem(name):
     base = '/forks/' + name
     mount('none', '/', None, MS_REC | MS_PRIVATE)
     mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    # bwrap's --dev makes /dev/shm a directory of the template's /dev: shared by every child unless covered
+    # bwrap's --dev is one tmpfs for the template and all its children: /dev/shm and /dev/pts get instances of their
+    # own, and /dev itself (writable to the sandbox's uid) turns read-only, or a child could leave files for the next
     mount('tmpfs', '/dev/shm', 'tmpfs', MS_NOSUID | MS_NODEV, 'size=64m,mode=1777')
+    mount('devpts', '/dev/pts', 'devpts', MS_NOSUID | MS_NOEXEC, 'newinstance,ptmxmode=0666,mode=0620')
+    mount('none', '/dev', None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags('/dev'))
     mount(base + '/fs/work', '/workspace', None, MS_BIND)
     mount(base + '/fs/tmp', '/tmp', None, MS_BIND)
     mount(base + '/bridge', '/run/mcp', None, MS_BIND)
