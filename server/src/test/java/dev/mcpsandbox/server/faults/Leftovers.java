@@ -65,10 +65,13 @@ final class Leftovers {
         for (long other : HostProcesses.matching(c -> c.replace('\0', ' ').contains(runDir))) {
             left.add("process " + other + " naming " + runDir);
         }
-        if (Files.isDirectory(runDirectory())) {
-            try (Stream<Path> dirs = Files.list(runDirectory())) {
-                dirs.filter(d -> d.getFileName().toString().startsWith(pid + "-"))
-                        .filter(d -> !template.test(d.getFileName().toString())).forEach(d -> left.add("directory " + d));
+        // Forked children's scratch spaces are under forks/, the others' right in the run directory.
+        for (Path parent : List.of(runDirectory(), runDirectory().resolve("forks"))) {
+            if (Files.isDirectory(parent)) {
+                try (Stream<Path> dirs = Files.list(parent)) {
+                    dirs.filter(d -> d.getFileName().toString().startsWith(pid + "-"))
+                            .filter(d -> !template.test(d.getFileName().toString())).forEach(d -> left.add("directory " + d));
+                }
             }
         }
         for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
