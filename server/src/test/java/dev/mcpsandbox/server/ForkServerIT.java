@@ -238,24 +238,30 @@ class ForkServerIT {
         Thread.sleep(1500);
         List<Long> templates = templates();
         assertThat(templates).as("the server's template").isNotEmpty();
+        List<String> seccompModes = new java.util.ArrayList<>();
+        for (long pid : templates) {
+            Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream().filter(l -> l.startsWith("Seccomp:"))
+                    .forEach(l -> seccompModes.add(l.substring(8).trim()));
+        }
         for (long pid : templates) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
         Map<String, Object> r = running.get(60, TimeUnit.SECONDS);
+        assertThat(seccompModes).as("the templates run under their own seccomp filter").containsOnly("2");
         assertThat(r.get("exitCode")).as("%s", r).isEqualTo(0);
         assertThat(r.get("stdout")).as("the retry ran in a new sandbox").isEqualTo("cold\ndone\n");
         awaitForked();  // a replacement template took over
     }
 
-    /** The server's templates: fork_template.py processes whose parent is bwrap (their children's parent is them). */
+    /** The server's template interpreters: fork_template.py right under bwrap (their children have them as parent). */
     private static List<Long> templates() throws Exception {
         List<Long> ours = server.process().descendants().map(ProcessHandle::pid).toList();
-        List<Long> all = HostProcesses.matching(c -> c.contains("fork_template.py"));
-        return all.stream().filter(ours::contains).filter(pid -> {
+        return HostProcesses.matching(c -> c.contains("fork_template.py") && !c.startsWith("/usr/bin/bwrap")
+                && !c.startsWith("/usr/bin/setpriv")).stream().filter(ours::contains).filter(pid -> {
             try {
                 String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-                long parent = Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
-                return !all.contains(parent);
+                String parent = stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1];
+                return Files.readString(Path.of("/proc", parent, "cmdline")).startsWith("/usr/bin/bwrap");
             } catch (Exception e) {
                 return false;
             }

@@ -41,15 +41,14 @@ public final class BubblewrapBackend implements SandboxBackend {
     /**
      * Runs on the host, before bwrap: joins the sandbox's cgroups (so nothing inside ever runs outside
      * them), drops to the sandbox's uid when the server is root, and hands bwrap its seccomp program
-     * (fd 3; none for a fork-server template, whose children stack it themselves) and arguments (fd 4), which
-     * ProcessBuilder alone cannot pass.
+     * (fd 3) and arguments (fd 4), which ProcessBuilder alone cannot pass.
      */
     static final String HOST_WRAPPER = "a=$1; b=$2; u=$3; groups=$4; shift 4\n"
             + "IFS=:; for f in $groups; do echo $$ > \"$f\" || exit 126; done; unset IFS\n"
             + "unset PWD OLDPWD\n"
             + "if [ -n \"$u\" ]; then exec " + SETPRIV + " --reuid=\"$u\" --regid=\"$u\" --clear-groups --inh-caps=-all"
-            + " --bounding-set=-all -- " + BWRAP + " ${b:+--seccomp 3} --args 4 \"$@\" 3<\"${b:-/dev/null}\" 4<\"$a\"; fi\n"
-            + "exec " + BWRAP + " ${b:+--seccomp 3} --args 4 \"$@\" 3<\"${b:-/dev/null}\" 4<\"$a\"\n";
+            + " --bounding-set=-all -- " + BWRAP + " --seccomp 3 --args 4 \"$@\" 3<\"$b\" 4<\"$a\"; fi\n"
+            + "exec " + BWRAP + " --seccomp 3 --args 4 \"$@\" 3<\"$b\" 4<\"$a\"\n";
 
     /** The filter for sandboxes whose call has the network, beside the strict one (see SeccompProgram). */
     private static final String LOOPBACK_TCP_SECCOMP = "seccomp-loopback-tcp.bpf";
@@ -111,6 +110,8 @@ public final class BubblewrapBackend implements SandboxBackend {
                 seccomp = Optional.of(bpf);
                 Files.write(runRoot.resolve(LOOPBACK_TCP_SECCOMP),
                         SeccompProgram.withLoopbackTcpForCurrentArchitecture().orElseThrow().bytes());
+                Files.write(runRoot.resolve(TemplateSandboxes.SECCOMP),
+                        SeccompProgram.forForkTemplateForCurrentArchitecture().orElseThrow().bytes());
             }
             HostIdentity identity = HostIdentity.detect(uidBase);
             Cgroups cgroups = Cgroups.detect("mcp-sandbox");

@@ -24,12 +24,16 @@ import java.util.stream.Collectors;
 /**
  * The bubblewrap side of the fork servers: the directory every template sees as {@code /forks} and the sandbox a
  * template runs in, which is a single-use sandbox's profile with two differences. Nested user namespaces stay
- * allowed and bwrap applies no seccomp filter, because each child takes a user namespace of its own (that is what
- * lets it mount its own /proc, /tmp and workspace without any privilege on the host); the child then drops every
- * capability and stacks the project's filter, which refuses new user namespaces, before any user code runs. The
- * template itself only ever runs fork_template.py.
+ * allowed and the template's filter allows {@code unshare} and {@code mount} (everything else the strict filter
+ * refuses stays refused), because each child takes a user namespace of its own (that is what lets it mount its own
+ * /proc, /tmp and workspace without any privilege on the host); the child then drops every capability and stacks
+ * the strict filter, which refuses both, before any user code runs. The template itself only runs
+ * fork_template.py.
  */
 final class TemplateSandboxes {
+    /** The template's own filter (see SeccompProgram#forForkTemplateForCurrentArchitecture), in the run directory. */
+    static final String SECCOMP = "seccomp-fork-template.bpf";
+
     /** A template holds its interpreter and preloaded modules; its children are moved into cgroups of their own. */
     private static final ResourceLimits TEMPLATE_LIMITS = new ResourceLimits(0, 1024, 512, 0, 16, 16, 0);
 
@@ -93,7 +97,8 @@ final class TemplateSandboxes {
             String cgroupFiles = group.map(g -> g.procsFiles().stream().map(Path::toString)
                     .collect(Collectors.joining(":"))).orElse("");
             List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", BubblewrapBackend.HOST_WRAPPER, "wrapper",
-                    argsFile.toString(), "", parts.identity().switchesUid() ? Integer.toString(uid) : "", cgroupFiles));
+                    argsFile.toString(), parts.runRoot().resolve(SECCOMP).toString(),
+                    parts.identity().switchesUid() ? Integer.toString(uid) : "", cgroupFiles));
             wrapped.addAll(command);
             ProcessBuilder pb = new ProcessBuilder(wrapped).directory(Path.of("/").toFile());
             pb.environment().clear();

@@ -11,7 +11,7 @@
 # and stderr to the host's socket /forks/NAME/io.sock (in that order), covers /forks, closes every other
 # descriptor, drops every capability, sets no_new_privs and stacks the project's seccomp filter; then forks the
 # user process (PID 2), which reseeds its random generators and runs BOOTSTRAP as `python -c` would.
-import builtins, ctypes, fcntl, os, random, select, signal, socket, struct, sys
+import builtins, ctypes, os, random, select, signal, socket, sys
 libc = ctypes.CDLL(None, use_errno=True)
 NEWNS, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET = 0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
@@ -103,12 +103,6 @@ def own_filesystem(name):
     return streams
 
 
-def loopback_up():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    fcntl.ioctl(s, 0x8914, struct.pack('16sH14x', b'lo', 0x1 | 0x8 | 0x40))  # SIOCSIFFLAGS: UP LOOPBACK RUNNING
-    s.close()
-
-
 def lock_down():
     for cap in range(64):
         if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:
@@ -163,8 +157,7 @@ def child(name, entry, gate):
     if pid:
         os._exit(status(os.waitpid(pid, 0)[1]))
     ok(libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0), 'pdeathsig')  # our parent's death takes the namespace with it
-    streams = own_filesystem(name)
-    loopback_up()
+    streams = own_filesystem(name)  # the loopback stays down: the filter refuses IP sockets to forked runs anyway
     for target, fd in enumerate(streams):
         os.dup2(fd, target)
         os.close(fd)
