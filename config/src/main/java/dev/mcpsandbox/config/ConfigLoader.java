@@ -143,6 +143,7 @@ public final class ConfigLoader {
                 Binding.over(file.get("audit"), d.audit()),
                 Binding.over(file.get("docker"), d.docker()),
                 rules.network(Binding.over(file.get("network"), d.network())),
-                Binding.over(file.get("packages"), d.packages()));
+                Binding.over(file.get("packages"), d.packages()),
+                Binding.over(file.get("forkServer"), d.forkServer()));
     }
 }

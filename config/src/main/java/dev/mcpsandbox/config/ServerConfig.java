@@ -7,7 +7,8 @@ public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConf
                            BackendKind backend, PoolConfig pool, SessionsConfig sessions,
                            Map<String, LanguageConfig> languages,
                            ExecutionConfig execution, OutputConfig output, AuditConfig audit,
-                           DockerConfig docker, NetworkConfig network, PackagesConfig packages) {
+                           DockerConfig docker, NetworkConfig network, PackagesConfig packages,
+                           ForkServerConfig forkServer) {
     public ServerConfig {
         // Configuration order is kept: start-up logs and discovery list servers as the operator wrote them.
         mcpServers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(mcpServers));
@@ -17,7 +18,13 @@ public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConf
     public static ServerConfig defaults() {
         return new ServerConfig(Map.of(), ToolRulesConfig.NOTHING_ALLOWED, LimitsConfig.DEFAULTS, BackendKind.BUBBLEWRAP,
                 PoolConfig.DEFAULTS, SessionsConfig.DEFAULTS, Map.of(), ExecutionConfig.defaults(), OutputConfig.DEFAULTS,
-                AuditConfig.NONE, DockerConfig.DEFAULTS, NetworkConfig.NONE, PackagesConfig.NONE);
+                AuditConfig.NONE, DockerConfig.DEFAULTS, NetworkConfig.NONE, PackagesConfig.NONE, ForkServerConfig.DEFAULTS);
+    }
+
+    /** This configuration with {@code forkServer} in place of its own. */
+    public ServerConfig withForkServer(ForkServerConfig forkServer) {
+        return new ServerConfig(mcpServers, tools, limits, backend, pool, sessions, languages, execution, output, audit,
+                docker, network, packages, forkServer);
     }
 
     /** A configuration with the default sessions, without network and packages (as before they existed). */
@@ -25,7 +32,7 @@ public record ServerConfig(Map<String, UpstreamServer> mcpServers, ToolRulesConf
                         BackendKind backend, PoolConfig pool, Map<String, LanguageConfig> languages,
                         ExecutionConfig execution, OutputConfig output, AuditConfig audit, DockerConfig docker) {
         this(mcpServers, tools, limits, backend, pool, SessionsConfig.DEFAULTS, languages, execution, output, audit,
-                docker, NetworkConfig.NONE, PackagesConfig.NONE);
+                docker, NetworkConfig.NONE, PackagesConfig.NONE, ForkServerConfig.DEFAULTS);
     }
 
     public LanguageConfig language(String id) {

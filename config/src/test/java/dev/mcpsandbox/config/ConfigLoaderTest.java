@@ -43,6 +43,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsTheForkServerAndRefusesWhatNoTemplateCanImport() throws Exception {
+        ForkServerConfig fork = ConfigLoader.parse("""
+                { "forkServer": { "preload": { "python": ["numpy", "matplotlib.pyplot"] }, "maxChildren": 50 } }
+                """, "test").forkServer();
+        assertThat(fork.preloadOf("python")).containsExactly("numpy", "matplotlib.pyplot");
+        assertThat(fork.maxChildren()).isEqualTo(50);
+        assertThat(fork.maxAgeSeconds()).isEqualTo(ForkServerConfig.DEFAULTS.maxAgeSeconds());
+        assertThat(fork.enabled()).isEqualTo(ForkServerConfig.DEFAULTS.enabled());
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                { "forkServer": { "preload": { "ruby": ["json"], "python": ["os; rm -rf /"] }, "maxChildren": 0 } }
+                """, "test"))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::keyPath)
+                        .contains("forkServer.maxChildren", "forkServer.preload.python[0]"));
+    }
+
+    @Test
     void reportsEveryProblemNamingItsKey() {
         assertThatThrownBy(() -> ConfigLoader.parse("""
                 { "limits": { "memoryMB": 10, "timeoutSeconds": -1 }, "backend": "vm", "colour": 1,

@@ -60,6 +60,7 @@ class ConfigSchemaTest {
         compareDefaults(property(SCHEMA, "execution"), d.execution(), "execution", drift);
         compareDefaults(property(SCHEMA, "output"), d.output(), "output", drift);
         compareDefaults(property(SCHEMA, "sessions"), d.sessions(), "sessions", drift);
+        compareDefaults(property(SCHEMA, "forkServer"), d.forkServer(), "forkServer", drift);
         compareDefaults(property(SCHEMA, "docker"), d.docker(), "docker", drift);
         compareDefaults(resolve(property(SCHEMA, "languages").get("additionalProperties")), LanguageConfig.DEFAULT,
                 "languages.*", drift);

@@ -196,7 +196,8 @@ public final class ServerAssembly implements AutoCloseable {
     /** The backend the configuration chose ({@code "backend"}); docker and gvisor share one implementation. */
     private static SandboxBackend startBackend(ServerConfig config) throws SandboxException {
         return switch (config.backend()) {
-            case BUBBLEWRAP -> BubblewrapBackend.start(config.execution().workRoot(), config.execution().sandboxUidBase());
+            case BUBBLEWRAP -> BubblewrapBackend.start(config.execution().workRoot(), config.execution().sandboxUidBase(),
+                    config.forkServer());
             case DOCKER -> DockerBackend.start(config.docker(), ContainerRuntime.RUNC, config.execution().workRoot());
             case GVISOR -> DockerBackend.start(config.docker(), ContainerRuntime.GVISOR, config.execution().workRoot());
         };

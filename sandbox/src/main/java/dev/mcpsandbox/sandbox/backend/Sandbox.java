@@ -73,6 +73,14 @@ public interface Sandbox extends AutoCloseable {
     /** Kills every process of the sandbox now; safe to call from any thread, any number of times. */
     void kill();
 
+    /**
+     * True when the sandbox ended for a failure of the machinery around it that nothing the code did explains (a
+     * fork server's template died under the run): the run may be tried again in a fresh sandbox.
+     */
+    default boolean lostToMachinery() {
+        return false;
+    }
+
     /** Facts about why the code ended that only the backend can see (cgroup counters, disk usage). */
     EndSignals endSignals();
 

@@ -112,8 +112,15 @@ final class ProgramRun {
             if (request.network()) {
                 egress = Optional.of(machinery.network().open(id, sandbox.bridgeDir()));
             }
-            raw = machinery.sandboxes().run(sandbox, spec, new SandboxRun.Inputs(entry, request.code(),
-                    request.files(), program, request.stdin()), machinery.outputFiles(), bridge, context);
+            SandboxRun.Inputs inputs = new SandboxRun.Inputs(entry, request.code(), request.files(), program,
+                    request.stdin());
+            raw = machinery.sandboxes().run(sandbox, spec, inputs, machinery.outputFiles(), bridge, context);
+            if (sandbox.lostToMachinery() && turn.isEmpty() && !raw.cancelled()) {
+                // A fork server's template died under the run; the code did nothing to earn that. While its
+                // replacement starts, the backend starts a sandbox of its own for this second try.
+                log.warn("{}: its sandbox was lost under the run; running the code again in a new one", id);
+                raw = machinery.sandboxes().runFresh(spec, inputs, machinery.outputFiles(), bridge, context);
+            }
         } catch (java.io.IOException e) {
             sandbox.close();
             throw new SandboxException("cannot open the network proxy: " + e.getMessage(), e);

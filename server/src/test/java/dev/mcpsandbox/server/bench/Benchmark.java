@@ -52,6 +52,12 @@ public final class Benchmark {
             SoakReport.replaceSection(out, StartupLatency.HEADING, bench.startupSection());
             System.exit(0);
         }
+        if (System.getProperty("bench.only", "").equals("fork")) {
+            // bin/bench fork: only the fork server's section (issue 16), put in place of its old one
+            new ForkRows(bench, jar, samples).run();
+            bench.putInPlace(out);
+            System.exit(0);
+        }
         if (System.getProperty("bench.only", "").equals("cost")) {
             // bin/bench cost: only the throughput, CPU and import sections, each put in place of its old one
             bench.costOnly(out);
@@ -156,10 +162,11 @@ public final class Benchmark {
      * Replaces, in {@code out}, the section the report holds (from its heading) and empties the report; the
      * section says when it was measured, since the file's header belongs to the last full run.
      */
-    private void putInPlace(Path out) throws IOException {
+    void putInPlace(Path out) throws IOException {
         String text = report.toString();
         int firstLine = text.indexOf('\n');
-        String dated = text.substring(0, firstLine + 1) + "\nRewritten by `bin/bench cost` on " + LocalDateTime.now()
+        String dated = text.substring(0, firstLine + 1) + "\nRewritten by `bin/bench "
+                + System.getProperty("bench.only", "cost") + "` on " + LocalDateTime.now()
                 .withNano(0) + String.format(Locale.ROOT, ", load average %.1f at the start of the run.%n",
                 LOAD_AT_START) + text.substring(firstLine + 1);
         SoakReport.replaceSection(out, text.substring(0, firstLine), dated);
@@ -306,7 +313,7 @@ public final class Benchmark {
         line("");
     }
 
-    private void bareSpawn(int n) throws Exception {
+    void bareSpawn(int n) throws Exception {
         Process p = new ProcessBuilder("/usr/bin/python3", "-c", "print(" + n + "*7)").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         p.waitFor();
@@ -315,7 +322,7 @@ public final class Benchmark {
         }
     }
 
-    private double bareThroughput(int concurrency, int count) throws Exception {
+    double bareThroughput(int concurrency, int count) throws Exception {
         ExecutorService threads = Executors.newFixedThreadPool(concurrency);
         long start = System.nanoTime();
         List<Future<?>> futures = new ArrayList<>();
@@ -438,7 +445,7 @@ public final class Benchmark {
         line("");
     }
 
-    private static void check(String language, String expected, Map<String, Object> r) {
+    static void check(String language, String expected, Map<String, Object> r) {
         if (!expected.equals(r.get("stdout"))) {
             throw new IllegalStateException(language + " answered " + r);
         }
@@ -479,7 +486,7 @@ public final class Benchmark {
 
     // --- measurements ---
 
-    private Stats floor(List<String> command) throws Exception {
+    Stats floor(List<String> command) throws Exception {
         List<Double> ms = new ArrayList<>();
         for (int i = 0; i < samples + 5; i++) {
             long t = System.nanoTime();
@@ -497,7 +504,7 @@ public final class Benchmark {
     }
 
     /** {@code runs} timed calls after {@code warmup} untimed ones, each answer checked to be 42. */
-    private Stats sequential(Server server, String language, String code, long pauseMs, int runs, int warmup)
+    Stats sequential(Server server, String language, String code, long pauseMs, int runs, int warmup)
             throws Exception {
         List<Double> ms = new ArrayList<>();
         for (int i = 0; i < runs + warmup; i++) {
@@ -531,10 +538,10 @@ public final class Benchmark {
         return Stats.of(ms);
     }
 
-    private record Throughput(int count, double perSecond, int wrong, Stats latency) {
+    record Throughput(int count, double perSecond, int wrong, Stats latency) {
     }
 
-    private Throughput throughput(Server server, int concurrency, int count) throws Exception {
+    Throughput throughput(Server server, int concurrency, int count) throws Exception {
         ExecutorService clients = Executors.newFixedThreadPool(concurrency);
         AtomicInteger wrong = new AtomicInteger();
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
@@ -586,7 +593,7 @@ public final class Benchmark {
                 s.p50 / floor.p50));
     }
 
-    private void line(String text) {
+    void line(String text) {
         report.append(text).append('\n');
         System.out.println(text);
     }
@@ -634,7 +641,7 @@ public final class Benchmark {
     }
 
     /** The server jar as a child process, driven by the Java SDK client over stdio (the tests' {@link SandboxServer}). */
-    private static final class Server implements AutoCloseable {
+    static final class Server implements AutoCloseable {
         private final SandboxServer server;
         private final McpSyncClient client;
 

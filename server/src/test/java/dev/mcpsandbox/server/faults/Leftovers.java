@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * What one server's sandboxes may leave behind on the host, looked for from outside, where the backend puts it:
  * processes (the server's descendants as recorded while it lived, and any process whose command line names its
  * run directory {@code <workRoot>/<pid>}), sandbox directories {@code <pid>-<n>} in that run directory, tmpfs
- * mounts below the work root, and cgroups {@code <pid>-<n>} under {@code mcp-sandbox} in the server's own
+ * mounts below that run directory, and cgroups {@code <pid>-<n>} under {@code mcp-sandbox} in the server's own
  * memory and pids cgroups (as {@code Cgroups} creates them, v1 or v2). A bwrap mount namespace lives only as
  * long as a process in it, so "no process" covers the namespaces too.
  */
@@ -45,9 +45,19 @@ final class Leftovers {
      * (an upstream MCP server is the server's child by design), sandbox directories, mounts, cgroups.
      */
     List<String> ofSandboxes(Predicate<String> allowedProcess) throws IOException {
+        return ofSandboxes(allowedProcess, true);
+    }
+
+    /**
+     * @param serverRuns true while the server runs: its fork-server templates are its own, not leftovers (each a
+     *                   bwrap process tree, a scratch directory and a cgroup named {@code <pid>-fork-<n>}, and the
+     *                   {@code forks} mount of the run directory). Their children are leftovers like any sandbox.
+     */
+    private List<String> ofSandboxes(Predicate<String> allowedProcess, boolean serverRuns) throws IOException {
         List<String> left = new ArrayList<>();
+        Predicate<String> template = name -> serverRuns && name.matches(pid + "-fork-\\d+");
         descendants.forEach((p, cmd) -> {
-            if (p.isAlive() && !allowedProcess.test(cmd)) {
+            if (p.isAlive() && !allowedProcess.test(cmd) && !(serverRuns && isTemplate(p, cmd))) {
                 left.add("process " + p.pid() + ": " + cmd);
             }
         });
@@ -55,30 +65,52 @@ final class Leftovers {
         for (long other : HostProcesses.matching(c -> c.replace('\0', ' ').contains(runDir))) {
             left.add("process " + other + " naming " + runDir);
         }
-        if (Files.isDirectory(runDirectory())) {
-            try (Stream<Path> dirs = Files.list(runDirectory())) {
-                dirs.filter(d -> d.getFileName().toString().startsWith(pid + "-")).forEach(d -> left.add("directory " + d));
+        // Forked children's scratch spaces are under forks/, the others' right in the run directory.
+        for (Path parent : List.of(runDirectory(), runDirectory().resolve("forks"))) {
+            if (Files.isDirectory(parent)) {
+                try (Stream<Path> dirs = Files.list(parent)) {
+                    dirs.filter(d -> d.getFileName().toString().startsWith(pid + "-"))
+                            .filter(d -> !template.test(d.getFileName().toString())).forEach(d -> left.add("directory " + d));
+                }
             }
         }
         for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
             String[] f = line.split(" ");
-            if (f.length > 1 && f[1].startsWith(workRoot + "/")) {
+            // Every mount of a server is below its own run directory; another server's (a fork server's forks
+            // mount lives as long as its server) is not this one's leftover.
+            if (f.length > 1 && f[1].startsWith(runDirectory() + "/") && !(serverRuns && (f[1].equals(runDirectory()
+                    + "/forks") || template.test(Path.of(f[1]).getParent().getFileName().toString())))) {
                 left.add("mount " + f[1]);
             }
         }
         for (Path parent : cgroupParents) {
             if (Files.isDirectory(parent)) {
                 try (Stream<Path> groups = Files.list(parent)) {
-                    groups.filter(g -> g.getFileName().toString().startsWith(pid + "-")).forEach(g -> left.add("cgroup " + g));
+                    groups.filter(g -> g.getFileName().toString().startsWith(pid + "-"))
+                            .filter(g -> !template.test(g.getFileName().toString())).forEach(g -> left.add("cgroup " + g));
                 }
             }
         }
         return left;
     }
 
+    /**
+     * A fork-server template's process (its setpriv and bwrap, or the template interpreter right under bwrap), not
+     * one of its children: those have the template's command line too, but a template interpreter as parent.
+     */
+    private static boolean isTemplate(ProcessHandle process, String recorded) {
+        // The command line recorded when the process was first seen may be the host wrapper's, before its exec.
+        String cmd = process.info().commandLine().orElse(recorded);
+        if (!cmd.contains("/run/fork/fork_template.py")) {
+            return false;
+        }
+        java.util.function.Predicate<String> launcher = c -> c.startsWith("/usr/bin/bwrap") || c.startsWith("/usr/bin/setpriv");
+        return launcher.test(cmd) || process.parent().map(p -> launcher.test(p.info().commandLine().orElse(""))).orElse(false);
+    }
+
     /** Everything left once the server itself is gone: also its upstreams, and its run directory. */
     List<String> ofServer() throws IOException {
-        List<String> left = ofSandboxes(cmd -> false);
+        List<String> left = ofSandboxes(cmd -> false, false);
         if (Files.exists(runDirectory())) {
             left.add("run directory " + runDirectory());
         }

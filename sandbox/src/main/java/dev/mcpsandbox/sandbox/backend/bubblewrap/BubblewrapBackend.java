@@ -9,6 +9,8 @@ import dev.mcpsandbox.sandbox.backend.Sandbox;
 import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
+import dev.mcpsandbox.config.ForkServerConfig;
+import dev.mcpsandbox.sandbox.backend.bubblewrap.fork.ForkServers;
 import dev.mcpsandbox.sandbox.limits.Cgroups;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +43,7 @@ public final class BubblewrapBackend implements SandboxBackend {
      * them), drops to the sandbox's uid when the server is root, and hands bwrap its seccomp program
      * (fd 3) and arguments (fd 4), which ProcessBuilder alone cannot pass.
      */
-    private static final String HOST_WRAPPER = "a=$1; b=$2; u=$3; groups=$4; shift 4\n"
+    static final String HOST_WRAPPER = "a=$1; b=$2; u=$3; groups=$4; shift 4\n"
             + "IFS=:; for f in $groups; do echo $$ > \"$f\" || exit 126; done; unset IFS\n"
             + "unset PWD OLDPWD\n"
             + "if [ -n \"$u\" ]; then exec " + SETPRIV + " --reuid=\"$u\" --regid=\"$u\" --clear-groups --inh-caps=-all"
@@ -63,6 +65,7 @@ public final class BubblewrapBackend implements SandboxBackend {
     private final AtomicLong sequence = new AtomicLong();
     private final java.util.Set<Sandbox> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final String owner = Long.toString(ProcessHandle.current().pid());
+    private Optional<ForkServers> forkServers = Optional.empty();
 
     private BubblewrapBackend(Path runRoot, Optional<Path> seccompFile, Cgroups cgroups, HostIdentity identity,
                               boolean diskQuota, ExecutorService io) {
@@ -83,6 +86,12 @@ public final class BubblewrapBackend implements SandboxBackend {
      * @param uidBase   first uid handed to sandboxes when the server runs as root
      */
     public static BubblewrapBackend start(Optional<Path> configuredWorkRoot, int uidBase) throws SandboxException {
+        return start(configuredWorkRoot, uidBase, ForkServerConfig.DEFAULTS);
+    }
+
+    /** @param forkServer whether Python runs fork from a template (see {@link ForkServers}), and its settings */
+    public static BubblewrapBackend start(Optional<Path> configuredWorkRoot, int uidBase, ForkServerConfig forkServer)
+            throws SandboxException {
         Path runRoot;
         try {
             runRoot = RunDirectory.prepare(configuredWorkRoot);
@@ -101,6 +110,8 @@ public final class BubblewrapBackend implements SandboxBackend {
                 seccomp = Optional.of(bpf);
                 Files.write(runRoot.resolve(LOOPBACK_TCP_SECCOMP),
                         SeccompProgram.withLoopbackTcpForCurrentArchitecture().orElseThrow().bytes());
+                Files.write(runRoot.resolve(TemplateSandboxes.SECCOMP),
+                        SeccompProgram.forForkTemplateForCurrentArchitecture().orElseThrow().bytes());
             }
             HostIdentity identity = HostIdentity.detect(uidBase);
             Cgroups cgroups = Cgroups.detect("mcp-sandbox");
@@ -113,6 +124,9 @@ public final class BubblewrapBackend implements SandboxBackend {
             BubblewrapBackend backend = new BubblewrapBackend(runRoot, seccomp, cgroups, identity,
                     identity.switchesUid() && RunDirectory.canMountTmpfs(runRoot), io);
             backend.writeStaticFiles();
+            if (forkServer.enabled()) {
+                backend.forkServers = Optional.of(TemplateSandboxes.prepare(backend.templateSandboxes(), forkServer));
+            }
             return backend;
         } catch (IOException | RuntimeException e) {
             throw new SandboxException("cannot prepare the bubblewrap backend under " + runRoot + ": " + e.getMessage(), e);
@@ -150,6 +164,11 @@ public final class BubblewrapBackend implements SandboxBackend {
         for (Path p : List.of(passwd, group)) {
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
         }
+    }
+
+    private TemplateSandboxes.Parts templateSandboxes() {
+        return new TemplateSandboxes.Parts(runRoot, guestDir, passwd, group, seccompFile.orElseThrow(() ->
+                new IllegalStateException("no seccomp program for this architecture")), cgroups, identity, diskQuota, io, owner);
     }
 
     @Override
@@ -201,6 +220,17 @@ public final class BubblewrapBackend implements SandboxBackend {
     @Override
     public Sandbox create(SandboxSpec spec) throws SandboxException {
         String name = owner + "-" + sequence.incrementAndGet();
+        if (forkServers.isPresent()) {
+            try {
+                Optional<Sandbox> forked = forkServers.get().fork(spec, name);
+                if (forked.isPresent()) {
+                    return forked.get();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SandboxException("interrupted while forking a sandbox", e);
+            }
+        }
         int uid = identity.lease();
         ScratchSpace scratch = null;
         Optional<Cgroups.Group> groups = Optional.empty();
@@ -249,10 +279,12 @@ public final class BubblewrapBackend implements SandboxBackend {
     /** Destroys every sandbox still alive (shutdown with executions in flight), then the run directory. */
     @Override
     public void close() {
+        forkServers.ifPresent(ForkServers::close);
         for (Sandbox sandbox : List.copyOf(live)) {
             sandbox.close();
         }
         io.shutdownNow();
+        forkServers.ifPresent(f -> TemplateSandboxes.unshare(runRoot));
         ScratchSpace.deleteTree(runRoot);
     }
 }

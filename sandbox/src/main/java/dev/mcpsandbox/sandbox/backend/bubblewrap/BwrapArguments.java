@@ -34,8 +34,34 @@ final class BwrapArguments {
     }
 
     static List<String> options(Layout layout, List<String> readOnlyPaths, Map<String, String> environment) {
+        return options(layout, readOnlyPaths, environment, false, List.of());
+    }
+
+    /**
+     * The profile of a fork-server template: the same, except that nested user namespaces stay allowed (each child
+     * takes one of its own, then stacks the seccomp filter that refuses them to the code) and the host's
+     * directory of children's scratch spaces ({@code forks}) and the template's own files ({@code runtime}) are
+     * bound in.
+     */
+    static List<String> templateOptions(Layout layout, List<String> readOnlyPaths, Map<String, String> environment,
+                                        Path forks, Path runtime) {
+        return options(layout, readOnlyPaths, environment, true,
+                List.of("--bind", forks.toString(), FORKS, "--ro-bind", runtime.toString(), FORK_RUNTIME));
+    }
+
+    /** Where a template sees the children's scratch spaces, and its own files. */
+    static final String FORKS = "/forks";
+    static final String FORK_RUNTIME = "/run/fork";
+
+    private static List<String> options(Layout layout, List<String> readOnlyPaths, Map<String, String> environment,
+                                        boolean nestedUserNamespaces, List<String> extraBinds) {
         BwrapArguments b = new BwrapArguments();
-        b.namespaces();
+        // --unshare-all: user, ipc, pid, net (loopback only, none of the host's), uts, cgroup.
+        b.add("--unshare-all", "--unshare-user");
+        if (!nestedUserNamespaces) {
+            b.add("--disable-userns");
+        }
+        b.add("--hostname", "sandbox");
         b.identity(layout);
         b.environment(environment);
         b.readOnlyRuntime(readOnlyPaths);
@@ -45,15 +71,11 @@ final class BwrapArguments {
         b.add("--bind", layout.workDir().toString(), WORKSPACE);
         b.add("--bind", layout.bridgeDir().toString(), BRIDGE);
         b.add("--ro-bind", layout.guestDir().toString(), GUEST);
+        b.args.addAll(extraBinds);
         b.add("--chdir", WORKSPACE);
         b.add("--remount-ro", "/");
         b.lifecycle();
         return List.copyOf(b.args);
-    }
-
-    private void namespaces() {
-        // --unshare-all: user, ipc, pid, net (loopback only, none of the host's), uts, cgroup.
-        add("--unshare-all", "--unshare-user", "--disable-userns", "--hostname", "sandbox");
     }
 
     private void identity(Layout layout) {

@@ -110,11 +110,14 @@ public final class SeccompProgram {
 
     // Built eagerly so that an overlong jump fails when the class loads, not when a sandbox starts.
     private static final Map<Arch, SeccompProgram> PROGRAMS = Map.of(
-            Arch.X86_64, compile(Arch.X86_64, false),
-            Arch.AARCH64, compile(Arch.AARCH64, false));
+            Arch.X86_64, compile(Arch.X86_64, false, false),
+            Arch.AARCH64, compile(Arch.AARCH64, false, false));
     private static final Map<Arch, SeccompProgram> LOOPBACK_TCP_PROGRAMS = Map.of(
-            Arch.X86_64, compile(Arch.X86_64, true),
-            Arch.AARCH64, compile(Arch.AARCH64, true));
+            Arch.X86_64, compile(Arch.X86_64, true, false),
+            Arch.AARCH64, compile(Arch.AARCH64, true, false));
+    private static final Map<Arch, SeccompProgram> FORK_TEMPLATE_PROGRAMS = Map.of(
+            Arch.X86_64, compile(Arch.X86_64, false, true),
+            Arch.AARCH64, compile(Arch.AARCH64, false, true));
 
     private final String architecture;
     private final byte[] bytes;
@@ -146,6 +149,18 @@ public final class SeccompProgram {
         return forArchitecture(osArch, LOOPBACK_TCP_PROGRAMS);
     }
 
+    /**
+     * The filter of a fork-server template: the strict one, except that {@code unshare} and {@code mount} stay
+     * allowed, which each child needs to build its own namespaces before it stacks the strict filter on top.
+     */
+    public static Optional<SeccompProgram> forForkTemplateForCurrentArchitecture() {
+        return forArchitecture(System.getProperty("os.arch", ""), FORK_TEMPLATE_PROGRAMS);
+    }
+
+    static Optional<SeccompProgram> forForkTemplateForArchitecture(String osArch) {
+        return forArchitecture(osArch, FORK_TEMPLATE_PROGRAMS);
+    }
+
     private static Optional<SeccompProgram> forArchitecture(String osArch, Map<Arch, SeccompProgram> programs) {
         return switch (osArch.toLowerCase(Locale.ROOT)) {
             case "amd64", "x86_64" -> Optional.of(programs.get(Arch.X86_64));
@@ -169,7 +184,7 @@ public final class SeccompProgram {
         return "SeccompProgram[" + architecture + ", " + bytes.length / 8 + " instructions]";
     }
 
-    private static SeccompProgram compile(Arch arch, boolean loopbackTcp) {
+    private static SeccompProgram compile(Arch arch, boolean loopbackTcp, boolean forkTemplate) {
         Assembler a = new Assembler();
         a.load(OFFSET_ARCH);
         a.jumpIfEqual(arch.auditArch, "next", "kill");
@@ -181,7 +196,8 @@ public final class SeccompProgram {
         }
         for (Syscall call : Syscall.values()) {
             int nr = arch.number(call);
-            if (call.deniedOutright() && nr != ABSENT) {
+            boolean childSetUp = forkTemplate && (call == Syscall.MOUNT || call == Syscall.UNSHARE);
+            if (call.deniedOutright() && nr != ABSENT && !childSetUp) {
                 a.jumpIfEqual(nr, "eperm", call.name());
                 a.label(call.name());
             }

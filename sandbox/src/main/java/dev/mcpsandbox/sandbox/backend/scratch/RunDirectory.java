@@ -95,16 +95,26 @@ public final class RunDirectory {
         }
     }
 
+    /**
+     * Deepest first, each on its own: a fork server's {@code forks} mount has the children's scratch mounts below
+     * it, and unmounting it first detaches them, so their own unmount then fails and must not stop the sweep.
+     */
     private static void unmountBelow(Path dir) {
+        List<String> mounts;
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
-                String[] f = line.split(" ");
-                if (f.length > 1 && f[1].startsWith(dir + "/")) {
-                    ScratchSpace.run(List.of("/bin/umount", "-l", f[1]));
-                }
-            }
+            mounts = Files.readAllLines(Path.of("/proc/self/mounts")).stream().map(l -> l.split(" "))
+                    .filter(f -> f.length > 1 && f[1].startsWith(dir + "/")).map(f -> f[1])
+                    .sorted(java.util.Comparator.comparingInt(String::length).reversed()).toList();
         } catch (IOException e) {
-            log.warn("cannot unmount stale scratch space under {}: {}", dir, e.getMessage());
+            log.warn("cannot list the mounts under {}: {}", dir, e.getMessage());
+            return;
+        }
+        for (String mount : mounts) {
+            try {
+                ScratchSpace.run(List.of("/bin/umount", "-l", mount));
+            } catch (IOException e) {
+                log.warn("cannot unmount stale scratch space {}: {}", mount, e.getMessage());
+            }
         }
     }
 }

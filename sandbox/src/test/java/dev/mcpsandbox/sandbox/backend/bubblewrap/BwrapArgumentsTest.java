@@ -36,6 +36,16 @@ class BwrapArgumentsTest {
     }
 
     @Test
+    void aForkServerTemplateKeepsNestedUserNamespacesAndSeesTheChildrenAndItsOwnFilesBeforeTheRootTurnsReadOnly() {
+        List<String> o = BwrapArguments.templateOptions(LAYOUT, List.of(), Map.of("PATH", "/usr/bin"),
+                Path.of("/run/x/forks"), Path.of("/run/x/fork"));
+        assertThat(o).containsSubsequence("--unshare-all", "--unshare-user").doesNotContain("--disable-userns");
+        assertThat(o).containsSubsequence("--bind", "/run/x/forks", "/forks", "--ro-bind", "/run/x/fork", "/run/fork",
+                "--remount-ro", "/");
+        assertThat(o).containsSubsequence("--uid", "65534", "--cap-drop", "ALL", "--die-with-parent");
+    }
+
+    @Test
     void runsAsNobodyWithoutCapabilities() {
         assertThat(options()).containsSubsequence("--uid", "65534", "--gid", "65534", "--cap-drop", "ALL");
     }

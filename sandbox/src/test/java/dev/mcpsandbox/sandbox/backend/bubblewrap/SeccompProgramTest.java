@@ -72,6 +72,12 @@ class SeccompProgramTest {
                     denied, readNr, socketNr, cloneNr, clone3Nr, ioctlNr);
         }
 
+        /** The same architecture under a fork-server template's filter. */
+        Target forForkTemplate() {
+            return new Target(SeccompProgram.forForkTemplateForArchitecture(arch(program)).orElseThrow(), auditArch,
+                    denied, readNr, socketNr, cloneNr, clone3Nr, ioctlNr);
+        }
+
         private static String arch(SeccompProgram p) {
             return p.architecture();
         }
@@ -186,6 +192,17 @@ class SeccompProgramTest {
         t.denied().forEach((name, nr) -> assertThat(t.run(nr)).as(name).isEqualTo(EPERM));
         assertThat(t.run(t.cloneNr(), 0x10000000L)).as("clone(CLONE_NEWUSER)").isEqualTo(EPERM);
         assertThat(t.run(t.clone3Nr())).as("clone3").isEqualTo(ENOSYS);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "aarch64"})
+    void forkTemplateFilter_allowsOnlyUnshareAndMountBeyondTheStrictOne(String arch) {
+        Target t = Target.of(arch).forForkTemplate();
+        t.denied().forEach((name, nr) -> assertThat(t.run(nr)).as(name)
+                .isEqualTo(name.equals("unshare") || name.equals("mount") ? ALLOW : EPERM));
+        assertThat(t.run(t.cloneNr(), 0x10000000L)).as("clone(CLONE_NEWUSER)").isEqualTo(EPERM);
+        assertThat(t.run(t.socketNr(), 2, 1)).as("AF_INET").isEqualTo(EAFNOSUPPORT);
+        assertThat(t.run(t.readNr())).as("read").isEqualTo(ALLOW);
     }
 
     @ParameterizedTest

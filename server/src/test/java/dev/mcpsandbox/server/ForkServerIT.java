@@ -1,0 +1,289 @@
+package dev.mcpsandbox.server;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The fork path (bubblewrap, Python): each run forked from a template that pre-imported {@code decimal} still gets
+ * everything a single-use sandbox gets. Every probe first proves it ran in a forked child ({@code decimal} already
+ * imported, which a fresh interpreter never has), so a silent fall-back to the cold path fails the test.
+ */
+@SuppressWarnings("unchecked")
+class ForkServerIT {
+    private static final String CONFIG = """
+            {"pool": {"python": 1}, "forkServer": {"enabled": true, "preload": {"python": ["decimal", "json", "numpy"]}}}
+            """;
+    /** Printed first by every probe: whether the code runs in a child of the template. */
+    private static final String FORKED = "import sys\nprint('forked' if 'decimal' in sys.modules else 'cold')\n";
+
+    private static SandboxServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        SandboxServer.jar();
+        Assumptions.assumeTrue(BackendUnderTest.current().isBubblewrap(), "the fork server is bubblewrap's");
+        server = SandboxServer.start(CONFIG, Map.of());
+        awaitForked();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /** The template starts in the background; until it is up, runs take the cold path. */
+    private static void awaitForked() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!run(FORKED).get("stdout").equals("forked\n")) {
+            assertThat(System.nanoTime()).as("no run was forked within 60 s").isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private static Map<String, Object> run(String code) {
+        return run(code, Map.of());
+    }
+
+    private static Map<String, Object> run(String code, Map<String, Object> more) {
+        Map<String, Object> args = new HashMap<>(more);
+        args.put("language", "python");
+        args.put("code", code);
+        return server.execute(args);
+    }
+
+    /** Runs {@code code} after the fork marker and returns its stdout without it; fails when it ran cold. */
+    private static String forked(String code) {
+        Map<String, Object> r = run(FORKED + code);
+        String stdout = (String) r.get("stdout");
+        assertThat(stdout).as("%s", r).startsWith("forked\n");
+        return stdout.substring("forked\n".length());
+    }
+
+    @Test
+    void aChildSeesOnlyItsOwnTwoProcessesWithNoCapabilityAndTheSeccompFilter() {
+        String out = forked("""
+                import ctypes, os, signal
+                print(sorted(p for p in os.listdir('/proc') if p.isdigit()))
+                status = {l.split(':')[0]: l.split()[1] for l in open('/proc/self/status') if ':' in l and l.split()[1:]}
+                print([status[k] for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb')], status['Seccomp'], status['NoNewPrivs'])
+                libc = ctypes.CDLL(None, use_errno=True)
+                print('unshare', libc.unshare(0x10000000), 'ptrace', libc.ptrace(16, 1, 0, 0))
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                    print('kill -1 reached something')
+                except OSError as e:
+                    print('kill -1', e.errno)
+                try:
+                    print(os.listdir('/forks'))
+                except PermissionError:
+                    print('/forks denied')
+                """);
+        assertThat(out).isEqualTo("['1', '2']\n" + "['0000000000000000', '0000000000000000', '0000000000000000',"
+                + " '0000000000000000', '0000000000000000'] 2 1\nunshare -1 ptrace -1\nkill -1 3\n/forks denied\n");
+    }
+
+    @Test
+    void aChildCannotSeeASiblingRunningAtTheSameTime() throws Exception {
+        CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> forked("""
+                import subprocess, time
+                subprocess.Popen(['sleep', '987654'])
+                open('/tmp/left-by-sibling', 'w').write('x')
+                open('/dev/shm/left-by-sibling', 'w').write('x')
+                print(time.time())
+                time.sleep(10)
+                print(time.time())
+                """));
+        Thread.sleep(3000);
+        String second = forked("""
+                import os, time
+                seen = []
+                for pid in (p for p in os.listdir('/proc') if p.isdigit()):
+                    if b'987654' in open('/proc/%s/cmdline' % pid, 'rb').read():
+                        seen.append(pid)
+                print(time.time())
+                print(seen, os.listdir('/tmp'), os.listdir('/dev/shm'))
+                """);
+        String[] firstLines = first.get(60, TimeUnit.SECONDS).split("\n");
+        String[] secondLines = second.split("\n");
+        double looked = Double.parseDouble(secondLines[0]);
+        assertThat(looked).as("the second run looked while the first ran")
+                .isBetween(Double.parseDouble(firstLines[0]), Double.parseDouble(firstLines[1]));
+        assertThat(secondLines[1]).isEqualTo("[] [] []");
+    }
+
+    @Test
+    void tmpAndDevShmAreNotHandedToTheNextChild() {
+        forked("open('/tmp/left', 'w').write('x'); open('/dev/shm/left', 'w').write('x'); open('left', 'w').write('x')");
+        assertThat(forked("import os; print(os.listdir('/tmp'), os.listdir('/dev/shm'), sorted(os.listdir('.')))"))
+                .isEqualTo("[] [] ['main.py', 'out']\n");
+    }
+
+    @Test
+    void nothingAChildCanWriteAnywhereReachesTheNextChild() {
+        String wrote = forked("""
+                import os
+                written = []
+                for root, dirs, files in os.walk('/'):
+                    if root.startswith(('/proc', '/sys')):
+                        dirs[:] = []
+                        continue
+                    try:
+                        open(os.path.join(root, '.left-by-sibling'), 'w').close()
+                        written.append(root)
+                    except OSError:
+                        pass
+                print(sorted(written))
+                """);
+        assertThat(wrote).as("where the first child could write").contains("'/tmp'", "'/workspace'", "'/dev/shm'");
+        assertThat(forked("""
+                import os
+                found = []
+                for root, dirs, files in os.walk('/'):
+                    if root.startswith(('/proc', '/sys')):
+                        dirs[:] = []
+                    elif '.left-by-sibling' in files:
+                        found.append(root)
+                print(found)
+                """)).isEqualTo("[]\n");
+    }
+
+    @Test
+    void aPreloadedNumpyMultipliesMatricesInTheChild() {
+        Map<String, Object> r = run("import sys\nprint('numpy' in sys.modules)\nimport numpy as np\n"
+                + "a = np.ones((300, 300))\nprint(int((a @ a).sum()))\n", Map.of("timeoutSeconds", 20));
+        assertThat(r.get("stdout")).as("%s", r).isEqualTo("True\n27000000\n");
+    }
+
+    @Test
+    void twoChildrenDrawDifferentRandomNumbers() {
+        String code = "import random, secrets; print(random.random(), secrets.token_hex(8))";
+        assertThat(forked(code)).isNotEqualTo(forked(code));
+    }
+
+    @Test
+    void aChildCorruptingAPreloadedModuleLeavesTheNextChildIntact() {
+        forked("import json; json.dumps = lambda *a, **k: 'CORRUPTED'; json.decoder.JSONDecoder.decode = None");
+        assertThat(forked("import json; print(json.dumps([1]), json.loads('[2]'))")).isEqualTo("[1] [2]\n");
+    }
+
+    @Test
+    void aMemoryBombIsStoppedByTheChildsOwnCgroupAndTheTemplateServesOn() {
+        Map<String, Object> r = run(FORKED + "x = []\nwhile True:\n    x.append(bytearray(16 << 20))\n",
+                Map.of("limits", Map.of("memoryMb", 256), "timeoutSeconds", 20));
+        assertThat(r.get("limitHit")).as("%s", r).isEqualTo("memory");
+        assertThat(r.get("stdout")).as("%s", r).isEqualTo("forked\n");
+        assertThat(forked("print(6 * 7)")).isEqualTo("42\n");
+    }
+
+    @Test
+    void aMemoryLimitTooSmallForThePreloadedModulesGetsAFreshInterpreter() {
+        Map<String, Object> r = run(FORKED + "print(len(bytearray(8 << 20)))", Map.of("limits", Map.of("memoryMb", 64)));
+        assertThat(r.get("stdout")).as("%s", r).isEqualTo("cold\n8388608\n");
+    }
+
+    @Test
+    void timeoutProcessAndOutputLimitsHoldOnTheForkPath() {
+        Map<String, Object> slow = run(FORKED + "import time\ntime.sleep(60)\n", Map.of("timeoutSeconds", 2));
+        assertThat(slow.get("limitHit")).as("%s", slow).isEqualTo("timeout");
+        Map<String, Object> bomb = run(FORKED + """
+                import os, time
+                while True:
+                    if os.fork() == 0:
+                        time.sleep(30)
+                        os._exit(0)
+                """, Map.of("limits", Map.of("processes", 16), "timeoutSeconds", 20));
+        assertThat(bomb.get("limitHit")).as("%s", bomb).isEqualTo("processes");
+        Map<String, Object> loud = run(FORKED + "while True:\n    print('x' * 1000)\n",
+                Map.of("limits", Map.of("outputBytes", 4096), "timeoutSeconds", 20));
+        assertThat(loud.get("limitHit")).as("%s", loud).isEqualTo("output");
+        assertThat(forked("print('still serving')")).isEqualTo("still serving\n");
+    }
+
+    @Test
+    void filesStdinAndOutFilesMakeTheRoundTrip() {
+        Map<String, Object> r = run(FORKED + """
+                import sys
+                data = open('in/data.txt').read()
+                line = sys.stdin.read()
+                open('out/result.txt', 'w').write(data + '|' + line)
+                print(data, line)
+                """, Map.of("files", Map.of("in/data.txt", "from-a-file"), "stdin", "from-stdin"));
+        assertThat(r.get("stdout")).as("%s", r).isEqualTo("forked\nfrom-a-file from-stdin\n");
+        List<Map<String, Object>> files = (List<Map<String, Object>>) r.get("files");
+        assertThat(files).extracting(f -> f.get("path")).containsExactly("out/result.txt");
+    }
+
+    @Test
+    void aTemplateKilledMidRunCostsTheRunARetryInANewSandboxNeverAHang() throws Exception {
+        CompletableFuture<Map<String, Object>> running = CompletableFuture.supplyAsync(() -> run(FORKED + """
+                import time
+                time.sleep(3)
+                print('done')
+                """, Map.of("timeoutSeconds", 20)));
+        Thread.sleep(1500);
+        List<Long> templates = templates();
+        assertThat(templates).as("the server's template").isNotEmpty();
+        List<String> seccompModes = new java.util.ArrayList<>();
+        for (long pid : templates) {
+            Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream().filter(l -> l.startsWith("Seccomp:"))
+                    .forEach(l -> seccompModes.add(l.substring(8).trim()));
+        }
+        for (long pid : templates) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        Map<String, Object> r = running.get(60, TimeUnit.SECONDS);
+        assertThat(seccompModes).as("the templates run under their own seccomp filter").containsOnly("2");
+        assertThat(r.get("exitCode")).as("%s", r).isEqualTo(0);
+        assertThat(r.get("stdout")).as("the retry ran in a new sandbox").isEqualTo("cold\ndone\n");
+        awaitForked();  // a replacement template took over
+    }
+
+    /** The server's template interpreters: fork_template.py right under bwrap (their children have them as parent). */
+    private static List<Long> templates() throws Exception {
+        List<Long> ours = server.process().descendants().map(ProcessHandle::pid).toList();
+        return HostProcesses.matching(c -> c.contains("fork_template.py") && !c.startsWith("/usr/bin/bwrap")
+                && !c.startsWith("/usr/bin/setpriv")).stream().filter(ours::contains).filter(pid -> {
+            try {
+                String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+                String parent = stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1];
+                return Files.readString(Path.of("/proc", parent, "cmdline")).startsWith("/usr/bin/bwrap");
+            } catch (Exception e) {
+                return false;
+            }
+        }).toList();
+    }
+
+    @Test
+    void theTemplateIsReplacedAfterMaxChildrenAndRunsStayForked() throws Exception {
+        try (SandboxServer small = SandboxServer.start("""
+                {"pool": {"python": 0}, "forkServer": {"enabled": true, "maxChildren": 3, "preload": {"python": ["decimal"]}}}
+                """, Map.of())) {
+            java.util.Set<String> templatesSeen = new java.util.HashSet<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (templatesSeen.size() < 2 && System.nanoTime() < deadline) {
+                Map<String, Object> r = small.execute(Map.of("language", "python", "code",
+                        FORKED + "print(id(sys.modules['decimal']))"));
+                String[] lines = ((String) r.get("stdout")).split("\n");
+                if (lines[0].equals("forked")) {
+                    templatesSeen.add(lines[1]);
+                }
+            }
+            assertThat(templatesSeen).as("module addresses seen: one per template").hasSizeGreaterThanOrEqualTo(2);
+        }
+    }
+}
