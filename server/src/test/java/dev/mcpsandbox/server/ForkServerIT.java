@@ -253,9 +253,49 @@ class ForkServerIT {
         awaitForked();  // a replacement template took over
     }
 
-    /** The server's template interpreters: fork_template.py right under bwrap (their children have them as parent). */
+    @Test
+    void aTemplateKilledAfterAToolCallIsNotRetried_forTheCallWouldBeMadeTwice() throws Exception {
+        Path everything = CodeModeIT.upstreamBin("mcp-server-everything");
+        SandboxServer.requireOrSkip(Files.isExecutable(everything), "the pinned upstream servers are not installed"
+                + " (bin/setup --test-deps)");
+        String config = """
+                {"pool": {"python": 1}, "forkServer": {"enabled": true, "preload": {"python": ["decimal"]}},
+                 "mcpServers": {"everything": {"command": "%s", "args": []}},
+                 "tools": {"allow": ["everything.get-sum"]}}
+                """.formatted(everything);
+        try (SandboxServer own = SandboxServer.start(config, Map.of())) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!own.execute(Map.of("language", "python", "code", FORKED)).get("stdout").equals("forked\n")) {
+                assertThat(System.nanoTime()).as("no run was forked within 60 s").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            CompletableFuture<Map<String, Object>> running = CompletableFuture.supplyAsync(() -> own.execute(Map.of(
+                    "language", "python", "timeoutSeconds", 20, "code", FORKED + """
+                            print(tools.everything.get_sum(a=40, b=2), flush=True)
+                            import time
+                            time.sleep(3)
+                            print('done')
+                            """)));
+            Thread.sleep(1500);
+            List<Long> templates = templates(own);
+            assertThat(templates).as("the server's template").isNotEmpty();
+            templates.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            Map<String, Object> r = running.get(60, TimeUnit.SECONDS);
+            assertThat((List<?>) r.get("toolCalls")).as("%s", r).hasSize(1);
+            assertThat((String) r.get("stdout")).as("ran once, in the child that was lost: %s", r)
+                    .startsWith("forked\n").doesNotContain("cold").doesNotContain("done");
+            assertThat(r.get("exitCode")).as("%s", r).isNotEqualTo(0);
+            assertThat((String) r.get("stderr")).contains("the sandbox was lost under this run", "not run again");
+        }
+    }
+
     private static List<Long> templates() throws Exception {
-        List<Long> ours = server.process().descendants().map(ProcessHandle::pid).toList();
+        return templates(server);
+    }
+
+    /** A server's template interpreters: fork_template.py right under bwrap (their children have them as parent). */
+    private static List<Long> templates(SandboxServer of) throws Exception {
+        List<Long> ours = of.process().descendants().map(ProcessHandle::pid).toList();
         return HostProcesses.matching(c -> c.contains("fork_template.py") && !c.startsWith("/usr/bin/bwrap")
                 && !c.startsWith("/usr/bin/setpriv")).stream().filter(ours::contains).filter(pid -> {
             try {

@@ -117,9 +117,17 @@ final class ProgramRun {
             raw = machinery.sandboxes().run(sandbox, spec, inputs, machinery.outputFiles(), bridge, context);
             if (sandbox.lostToMachinery() && turn.isEmpty() && !raw.cancelled()) {
                 // A fork server's template died under the run; the code did nothing to earn that. While its
-                // replacement starts, the backend starts a sandbox of its own for this second try.
-                log.warn("{}: its sandbox was lost under the run; running the code again in a new one", id);
-                raw = machinery.sandboxes().runFresh(spec, inputs, machinery.outputFiles(), bridge, context);
+                // replacement starts, the backend starts a sandbox of its own for this second try. Not after a
+                // tool call: running the code again would repeat what that call did outside the sandbox.
+                if (raw.toolCalls().isEmpty()) {
+                    log.warn("{}: its sandbox was lost under the run; running the code again in a new one", id);
+                    raw = machinery.sandboxes().runFresh(spec, inputs, machinery.outputFiles(), bridge, context);
+                } else {
+                    log.warn("{}: its sandbox was lost under the run after {} tool calls; not run again", id,
+                            raw.toolCalls().size());
+                    raw = raw.withServerNote("the sandbox was lost under this run (the server's Python template"
+                            + " process ended); the code had made tool calls, so it was not run again");
+                }
             }
         } catch (java.io.IOException e) {
             sandbox.close();

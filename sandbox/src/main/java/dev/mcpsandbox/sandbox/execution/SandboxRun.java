@@ -63,6 +63,14 @@ final class SandboxRun {
     record Raw(Optional<Integer> exitCode, Optional<LimitKind> stoppedFor, boolean cancelled, CapturedOutput stdout,
                CapturedOutput stderr, Duration duration, Sandbox.EndSignals signals, Optional<JsonNode> result,
                List<ToolCallRecord> toolCalls, boolean toolCallLimitHit, Harvest.Result produced) {
+
+        /** The same run with a line of the server's own at the end of its stderr. */
+        Raw withServerNote(String line) {
+            String text = stderr.text();
+            String noted = text + (text.isEmpty() || text.endsWith("\n") ? "" : "\n") + "mcp-sandbox: " + line + "\n";
+            return new Raw(exitCode, stoppedFor, cancelled, stdout, stderr.withText(noted), duration, signals, result,
+                    toolCalls, toolCallLimitHit, produced);
+        }
     }
 
     /**
