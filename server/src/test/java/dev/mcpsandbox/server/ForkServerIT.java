@@ -254,7 +254,7 @@ class ForkServerIT {
     }
 
     @Test
-    void aTemplateKilledAfterAToolCallIsNotRetried_forTheCallWouldBeMadeTwice() throws Exception {
+    void aRunLostBeforeItsToolCallIsRunAgain_butNotOnceItHasCalledATool() throws Exception {
         Path everything = CodeModeIT.upstreamBin("mcp-server-everything");
         SandboxServer.requireOrSkip(Files.isExecutable(everything), "the pinned upstream servers are not installed"
                 + " (bin/setup --test-deps)");
@@ -269,6 +269,25 @@ class ForkServerIT {
                 assertThat(System.nanoTime()).as("no run was forked within 60 s").isLessThan(deadline);
                 Thread.sleep(200);
             }
+            // Lost before its tool call: run again, and the second run's call and output are whole.
+            CompletableFuture<Map<String, Object>> first = CompletableFuture.supplyAsync(() -> own.execute(Map.of(
+                    "language", "python", "timeoutSeconds", 20, "code", FORKED + """
+                            import time
+                            time.sleep(3)
+                            print(tools.everything.get_sum(a=40, b=2))
+                            print('done')
+                            """)));
+            Thread.sleep(1500);
+            templates(own).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            Map<String, Object> retried = first.get(60, TimeUnit.SECONDS);
+            assertThat(retried.get("stdout")).as("%s", retried).isEqualTo("cold\nThe sum of 40 and 2 is 42.\ndone\n");
+            assertThat((List<?>) retried.get("toolCalls")).hasSize(1);
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!own.execute(Map.of("language", "python", "code", FORKED)).get("stdout").equals("forked\n")) {
+                assertThat(System.nanoTime()).as("no run was forked again within 60 s").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            // Lost after its tool call: not run again.
             CompletableFuture<Map<String, Object>> running = CompletableFuture.supplyAsync(() -> own.execute(Map.of(
                     "language", "python", "timeoutSeconds", 20, "code", FORKED + """
                             print(tools.everything.get_sum(a=40, b=2), flush=True)
