@@ -202,7 +202,9 @@ public final class BubblewrapBackend implements SandboxBackend {
         } else {
             enforced.add("seccomp filter");
         }
-        enforced.add(identity.switchesUid() ? "own unprivileged host uid per sandbox" : "the server's own unprivileged uid");
+        enforced.add(!identity.switchesUid() ? "the server's own unprivileged uid"
+                : forkServers.isPresent() ? "own unprivileged host uid per sandbox (forked Python runs: per template)"
+                : "own unprivileged host uid per sandbox");
         if (cgroups.available()) {
             enforced.add("memory and process caps (" + cgroups.describe() + ")");
         } else {
