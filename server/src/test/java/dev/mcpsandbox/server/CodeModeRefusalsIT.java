@@ -102,6 +102,16 @@ class CodeModeRefusalsIT {
         config.put("limits", Map.of("toolCalls", 3));
         config.put("audit", Map.of("file", auditFile.toString()));
         server = SandboxServer.start(JSON.writeValueAsString(config), Map.of());
+        awaitUpstreamsStarted(server.client());
+    }
+
+    /**
+     * The server answers initialize before its upstream servers have started, and a tool call waits for them: one
+     * call here keeps an upstream's own start (Node reading its modules: 475 KB of rchar) out of measured windows.
+     */
+    private static void awaitUpstreamsStarted(McpSyncClient client) {
+        client.callTool(CallToolRequest.builder("execute_code")
+                .arguments(Map.of("language", "bash", "code", "true")).build());
     }
 
     @AfterAll
@@ -549,6 +559,7 @@ class CodeModeRefusalsIT {
                             }))
                     .start();
             client = server.client();
+            awaitUpstreamsStarted(client);
         }
 
         @SuppressWarnings("unchecked")

@@ -227,8 +227,20 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
         return JSON.readTree((String) r.get("stdout"));
     }
 
-    /** Bridge sockets under the server's run directory on the host, with their inodes. */
+    /**
+     * Bridge sockets under the server's run directory on the host, with their inodes: a sandbox's directory is right
+     * below it, a forked child's (Python on the fork path) below its {@code forks} directory.
+     */
     private static Map<Path, Long> bridgeSockets(Path runRoot) {
+        Map<Path, Long> found = new LinkedHashMap<>();
+        if (Files.isDirectory(runRoot.resolve("forks"))) {
+            found.putAll(bridgeSocketsRightBelow(runRoot.resolve("forks")));
+        }
+        found.putAll(bridgeSocketsRightBelow(runRoot));
+        return found;
+    }
+
+    private static Map<Path, Long> bridgeSocketsRightBelow(Path runRoot) {
         Map<Path, Long> found = new LinkedHashMap<>();
         try (Stream<Path> dirs = Files.list(runRoot)) {
             for (Path d : dirs.toList()) {

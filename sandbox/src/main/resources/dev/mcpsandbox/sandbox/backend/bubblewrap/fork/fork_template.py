@@ -82,7 +82,7 @@ def namespaces():
         f.write(f'{gid} {gid} 1')
 
 
-def own_filesystem(name):
+def own_filesystem(name, sockets):
     base = '/forks/' + name
     mount('none', '/', None, MS_REC | MS_PRIVATE)
     mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -95,8 +95,7 @@ def own_filesystem(name):
     mount(base + '/fs/tmp', '/tmp', None, MS_BIND)
     mount(base + '/bridge', '/run/mcp', None, MS_BIND)
     streams = []
-    for _ in range(3):  # stdin, stdout, stderr: the host accepts them in this order
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    for s in sockets:  # stdin, stdout, stderr: the host accepts them in this order
         s.connect(base + '/io.sock')
         streams.append(s.detach())
     mount('tmpfs', '/forks', 'tmpfs', MS_NOSUID | MS_NODEV, 'size=4k,mode=0')
@@ -152,12 +151,15 @@ def child(name, entry, gate):
     if os.read(gate, 1) != b'g':  # the host has moved us into our own cgroups, or given up on us
         os._exit(125)
     os.close(gate)
+    # Made before the child's own network namespace: the host's ends of a connection are created in the namespace of
+    # the socket that connects, with the host's path (/proc/net/unix would show the code the server's run directory).
+    sockets = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
     namespaces()
     pid = os.fork()
     if pid:
         os._exit(status(os.waitpid(pid, 0)[1]))
     ok(libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0), 'pdeathsig')  # our parent's death takes the namespace with it
-    streams = own_filesystem(name)  # the loopback stays down: the filter refuses IP sockets to forked runs anyway
+    streams = own_filesystem(name, sockets)  # the loopback stays down: the filter refuses IP sockets to forked runs anyway
     for target, fd in enumerate(streams):
         os.dup2(fd, target)
         os.close(fd)
