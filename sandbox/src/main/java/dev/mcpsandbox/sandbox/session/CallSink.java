@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.regex.Pattern;
 
 /**
  * Where one session call's output and end arrive from the agent: two streams the run's output capture reads as it
@@ -17,6 +18,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 final class CallSink {
     /** Output held for a reader that stopped reading (its capture hit the cap): more is counted, not kept. */
     private static final long MAX_PENDING = 16L << 20;
+    private static final int MAX_NAMES = 2000;
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]{0,127}");
 
     /**
      * How the call ended, as the agent said, or that the session's sandbox went away under it.
@@ -68,16 +71,23 @@ final class CallSink {
                 Optional.empty(), names(header.get("globals"))));
     }
 
+    /**
+     * The names a kernel reported; they go into a compiler's input, and the agent's stream is as untrusted as the
+     * code, so only identifiers are kept, and at most {@link #MAX_NAMES}.
+     */
     private static Optional<List<String>> names(JsonNode list) {
         if (list == null || !list.isArray()) {
             return Optional.empty();
         }
         List<String> names = new ArrayList<>();
-        list.forEach(name -> {
-            if (name.isTextual()) {
+        for (JsonNode name : list) {
+            if (names.size() == MAX_NAMES) {
+                break;
+            }
+            if (name.isTextual() && IDENTIFIER.matcher(name.asText()).matches()) {
                 names.add(name.asText());
             }
-        });
+        }
         return Optional.of(List.copyOf(names));
     }
 

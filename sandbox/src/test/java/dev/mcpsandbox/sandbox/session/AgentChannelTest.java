@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -81,6 +82,17 @@ class AgentChannelTest {
         CallSink.End end = call.end().get(10, TimeUnit.SECONDS);
         assertThat(end.exitStatus()).contains(0);
         assertThat(end.result()).contains("42");
+    }
+
+    @Test
+    void onlyIdentifiersOfTheReportedNamesReachTheCompiler() throws Exception {
+        AgentChannel channel = AgentChannel.open("t", new ScriptedSandbox("{\"ready\":true}\n",
+                "{\"exit\":3,\"code\":0,\"signal\":null,\"kernel\":\"kept\",\"fresh\":false,"
+                        + "\"globals\":[\"rows\",\"$x\",\"a: any; } declare\",\"x\\ny\",7]}\n"),
+                LIMITS);
+        CallSink call = new CallSink(3);
+        channel.attach(call);
+        assertThat(call.end().get(10, TimeUnit.SECONDS).globals()).contains(List.of("rows", "$x"));
     }
 
     private static String brokenWithin(AgentChannel channel) throws InterruptedException {
