@@ -88,6 +88,13 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
                             except OSError:
                                 pass
                 unix = [l.split()[-1] for l in open("/proc/net/unix").read().splitlines()[1:] if len(l.split()) > 7]
+                # The server's end of a connection lives in this namespace while the connection is open, with the
+                # address its listener was bound at.
+                import socket
+                held = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                held.connect("/run/mcp/tools.sock")
+                unix_held = [l.split()[-1] for l in open("/proc/net/unix").read().splitlines()[1:] if len(l.split()) > 7]
+                held.close()
                 print(json.dumps({
                     "listings": sorted(listings),
                     "inode": os.stat("/run/mcp/tools.sock").st_ino,
@@ -95,6 +102,7 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
                     "hostRootVisible": os.path.exists(HOST_ROOT),
                     "hostTmpVisible": os.path.exists(os.path.dirname(HOST_ROOT)),
                     "procNetUnixPaths": unix,
+                    "procNetUnixPathsConnected": unix_held,
                     "callable": len(tools.list()),
                     "env": os.environ.get("MCP_TOOLS_SOCKET"),
                 }))
@@ -128,6 +136,13 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
             assertThat(i.path("hostTmpVisible").asBoolean()).as("host path %s visible inside", runRoot.getParent())
                     .isFalse();
             assertThat(i.path("procNetUnixPaths").toString()).as("/proc/net/unix inside").doesNotContain("mcp-sandbox");
+            assertThat(i.path("procNetUnixPathsConnected").toString())
+                    .as("/proc/net/unix inside, a bridge connection open")
+                    .doesNotContain("mcp-sandbox").doesNotContain(runRoot.toString());
+            if (!BackendUnderTest.current().isGvisor()) {  // gVisor's own socket table never holds the host's end
+                assertThat(i.path("procNetUnixPathsConnected").toString())
+                        .as("the server's end of the open connection, listed (positive control)").contains("tools.sock");
+            }
             assertThat(i.path("callable").asInt()).as("tools reachable through the own socket (positive control)")
                     .isGreaterThan(0);
             assertThat(i.path("env").asText()).isEqualTo("/run/mcp/tools.sock");

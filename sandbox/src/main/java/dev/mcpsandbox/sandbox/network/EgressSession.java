@@ -1,12 +1,12 @@
 package dev.mcpsandbox.sandbox.network;
 
+import dev.mcpsandbox.tools.bridge.UnixListener;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -69,8 +69,7 @@ public final class EgressSession implements AutoCloseable {
     public static EgressSession open(String executionId, Path socketPath, EgressPolicy policy, long maxBytes,
                                      int maxConnections) throws IOException {
         Files.deleteIfExists(socketPath);
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socketPath));
+        ServerSocketChannel server = UnixListener.bind(socketPath, 0);
         // The directory around it is private to the sandbox's uid; the socket must be connectable by it.
         Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-rw-rw-"));
         EgressSession session = new EgressSession(executionId, socketPath, server, policy, maxBytes, maxConnections);

@@ -14,8 +14,6 @@ import org.slf4j.LoggerFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
@@ -73,8 +71,7 @@ public final class BridgeSession implements AutoCloseable {
                                      AuditSink audit, Clock clock, ExecutorService calls) throws IOException {
         CallGate gate = new CallGate(executionId, registry, policy, budget, confirmer, schemas, audit, clock);
         Files.deleteIfExists(socketPath);
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socketPath));
+        ServerSocketChannel server = UnixListener.bind(socketPath, 0);
         // The directory around it is private to the sandbox's uid; the socket must be connectable by it.
         Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-rw-rw-"));
         BridgeSession session = new BridgeSession(executionId, socketPath, server, gate, calls);
