@@ -2,7 +2,9 @@ package dev.mcpsandbox.sandbox.backend.bubblewrap;
 
 import dev.mcpsandbox.sandbox.backend.scratch.GuestDirectory;
 import dev.mcpsandbox.sandbox.backend.BackendHealth;
+import dev.mcpsandbox.sandbox.backend.GoLine;
 import dev.mcpsandbox.sandbox.backend.Launcher;
+import dev.mcpsandbox.sandbox.backend.RunLimits;
 import dev.mcpsandbox.sandbox.backend.scratch.RunDirectory;
 import dev.mcpsandbox.sandbox.backend.scratch.ScratchSpace;
 import dev.mcpsandbox.sandbox.backend.Sandbox;
@@ -10,6 +12,7 @@ import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.config.ForkServerConfig;
+import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.sandbox.backend.bubblewrap.fork.ForkServers;
 import dev.mcpsandbox.sandbox.limits.Cgroups;
 import org.slf4j.Logger;
@@ -20,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -52,6 +56,8 @@ public final class BubblewrapBackend implements SandboxBackend {
 
     /** The filter for sandboxes whose call has the network, beside the strict one (see SeccompProgram). */
     private static final String LOOPBACK_TCP_SECCOMP = "seccomp-loopback-tcp.bpf";
+    /** A sandbox starts in milliseconds; this is for a host so loaded that its first start is slow. */
+    private static final Duration PROBE_WITHIN = Duration.ofSeconds(20);
 
     private final Path runRoot;
     private final Path guestDir;
@@ -216,13 +222,50 @@ public final class BubblewrapBackend implements SandboxBackend {
         } else {
             weakened.add("no disk quota per sandbox (needs root to mount a tmpfs): only the per-file size limit applies");
         }
+        if (failures.isEmpty()) {
+            probeSandbox().ifPresent(failures::add);
+        }
         return new BackendHealth(failures.isEmpty(), enforced, weakened, failures);
+    }
+
+    /**
+     * Starts one sandbox with everything a run gets (uid switch, cgroups, quota, seccomp, namespaces) and runs
+     * {@code /bin/true} in it: a host where bwrap is installed but cannot build a sandbox (a container without
+     * seccomp=unconfined, user namespaces switched off) is refused at start instead of failing every call.
+     */
+    private Optional<String> probeSandbox() {
+        ResourceLimits limits = new ResourceLimits(10, 64, 8, 4096, 1, 1, 0);
+        SandboxSpec spec = new SandboxSpec("self-check", List.of("/bin/true"), List.of(), java.util.Map.of(), limits,
+                256, GoLine.LAUNCHER);
+        try (Sandbox sandbox = createCold(spec)) {
+            try {
+                sandbox.begin(new RunLimits(10, 1 << 20, 64, 256L << 20, 0), new byte[0]);
+            } catch (IOException diedAlready) {
+                // bwrap failed before it read its go line: its exit status and stderr below say why
+            }
+            Optional<Integer> exit = sandbox.awaitExit(PROBE_WITHIN);
+            if (exit.isPresent() && exit.get() == 0) {
+                return Optional.empty();
+            }
+            // Read before any kill: destroying a process closes its streams.
+            String stderr = exit.isEmpty() ? ""
+                    : new String(sandbox.stderr().readNBytes(2000), StandardCharsets.UTF_8).strip();
+            return Optional.of("a probe sandbox running /bin/true " + exit.map(code -> "exited with " + code)
+                    .orElse("did not end within " + PROBE_WITHIN.toSeconds() + " s") + (stderr.isEmpty() ? "" : ": " + stderr)
+                    + " (in a container, run it with --security-opt seccomp=unconfined --security-opt"
+                    + " systempaths=unconfined; on a host, unprivileged user namespaces must be enabled)");
+        } catch (SandboxException | IOException e) {
+            return Optional.of("cannot start a probe sandbox: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted while a probe sandbox ran");
+        }
     }
 
     @Override
     public Sandbox create(SandboxSpec spec) throws SandboxException {
-        String name = owner + "-" + sequence.incrementAndGet();
         if (forkServers.isPresent()) {
+            String name = owner + "-" + sequence.incrementAndGet();
             try {
                 Optional<Sandbox> forked = forkServers.get().fork(spec, name);
                 if (forked.isPresent()) {
@@ -233,6 +276,12 @@ public final class BubblewrapBackend implements SandboxBackend {
                 throw new SandboxException("interrupted while forking a sandbox", e);
             }
         }
+        return createCold(spec);
+    }
+
+    /** A sandbox of its own, started by bwrap. */
+    private Sandbox createCold(SandboxSpec spec) throws SandboxException {
+        String name = owner + "-" + sequence.incrementAndGet();
         int uid = identity.lease();
         ScratchSpace scratch = null;
         Optional<Cgroups.Group> groups = Optional.empty();
