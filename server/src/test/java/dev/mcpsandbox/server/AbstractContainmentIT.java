@@ -427,6 +427,39 @@ abstract class AbstractContainmentIT {
     // ---------------------------------------------------------------- identity and privileges
 
     @Test
+    void connectionsToTheHostsSocketsNameNoHostPath() {
+        // The host's end of a Unix connection is created in the connecting sandbox's network namespace with the
+        // address its listener was bound at: while the code holds one open, its /proc/net/unix shows that address.
+        Map<String, Object> r = run("python", """
+                import os, socket
+                held = []
+                for name in sorted(os.listdir('/run/mcp')) if os.path.isdir('/run/mcp') else []:
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    try:
+                        s.connect('/run/mcp/' + name)
+                        held.append(name)
+                    except OSError:
+                        s.close()
+                print('HELD', ' '.join(held))
+                for line in open('/proc/net/unix').read().splitlines()[1:]:
+                    fields = line.split()
+                    if len(fields) > 7:
+                        print('PATH', fields[-1])
+                """, 20);
+        String out = (String) r.get("stdout");
+        assertThat(r.get("exitCode")).as("stderr: %s", r.get("stderr")).isEqualTo(0);
+        List<String> paths = out.lines().filter(l -> l.startsWith("PATH ")).map(l -> l.substring(5)).toList();
+        assertThat(paths).as("addresses in the sandbox's /proc/net/unix")
+                .noneMatch(p -> p.contains("mcp-sandbox") || p.contains("/" + server().pid() + "/"));
+        List<String> held = out.lines().filter(l -> l.startsWith("HELD")).findFirst().map(l -> l.substring(4).strip())
+                .filter(l -> !l.isEmpty()).map(l -> List.of(l.split(" "))).orElse(List.of());
+        if (!held.isEmpty() && !BackendUnderTest.current().isGvisor()) {  // gVisor never holds the host's end
+            assertThat(paths).as("the host's ends of the held connections to %s, listed (positive control)", held)
+                    .anyMatch(p -> held.stream().anyMatch(p::endsWith));
+        }
+    }
+
+    @Test
     void runsAsNonRootWithoutCapabilities() {
         Map<String, Object> r = run("python", """
                 import os
