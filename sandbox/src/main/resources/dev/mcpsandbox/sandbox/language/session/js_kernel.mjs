@@ -48,6 +48,9 @@ const IDLE = 0, REQUESTED = 1, WORKER_STOPPED = 2, TERMINATING = 3;
 // is treated as busy and terminated. Generous, because terminating a callback is not always safe (see above);
 // the host waits 2 s before it kills the kernel.
 const BUSY_AFTER_MS = 500;
+// ... and only once the process has used this much CPU since the interrupt: a worker that got no CPU at all (a
+// starved machine) has had no chance to take it, and terminating a callback it was about to finish loses the state.
+const BUSY_CPU_MS = 250;
 // Put before the code on its first line (modules are strict): columns of line 1 are this much too far right.
 const STRICT = '"use strict";';
 
@@ -126,8 +129,15 @@ function serve() {
     const call = current.call;
     Atomics.store(interrupt, 0, REQUESTED);
     worker.postMessage({ type: 'interrupt', call });
-    setTimeout(() => {
+    const cpuAtInterrupt = process.cpuUsage();
+    const terminateIfBusy = () => {
       if (current === null || current.call !== call || workerSession === null || termination !== null) return;
+      if (Atomics.load(interrupt, 0) !== REQUESTED) return;
+      const used = process.cpuUsage(cpuAtInterrupt);
+      if ((used.user + used.system) / 1000 < BUSY_CPU_MS) {
+        setTimeout(terminateIfBusy, 100);
+        return;
+      }
       if (Atomics.compareExchange(interrupt, 0, REQUESTED, TERMINATING) !== REQUESTED) return;
       // The worker did not take the interrupt itself: its code is running (or it is slow). Stop whatever runs;
       // harmless messages make sure something does, so the answer comes even if the worker was idle after all.
@@ -136,7 +146,8 @@ function serve() {
         sessionId: workerSession,
         message: JSON.stringify({ id: termination.id, method: 'Runtime.terminateExecution' }),
       });
-    }, BUSY_AFTER_MS);
+    };
+    setTimeout(terminateIfBusy, BUSY_AFTER_MS);
   });
 }
 
