@@ -447,4 +447,34 @@ class ForkServerIT {
             own.call("end_session", Map.of("session", "orphaned"));
         }
     }
+
+    @Test
+    void aForkedSessionsProcessesAndScratchSpaceAreGoneWhenItEnds() throws Exception {
+        Path workRoot = Files.createTempDirectory("fork-session-scratch");
+        String config = SESSIONS.replace("\"sessions\"", "\"execution\": {\"workRoot\": \"" + workRoot + "\"}, \"sessions\"");
+        try (SandboxServer own = SandboxServer.start(config, Map.of())) {
+            awaitForkedSession(own, "probe");
+            Map<String, Object> opened = inSession(own, "scratch", FORKED + """
+                    import subprocess
+                    open('marker-7373', 'w').write('x')
+                    subprocess.Popen(['sleep', '7373.5'])
+                    """);
+            assertThat(opened.get("stdout")).as("%s", opened).isEqualTo("forked\n");
+            List<Path> marked;
+            try (var found = Files.find(workRoot, 8, (p, a) -> p.endsWith("marker-7373"))) {
+                marked = found.toList();
+            }
+            assertThat(marked).as("positive control: the session's file in a child's scratch space under forks/")
+                    .singleElement().asString().contains("/forks/");
+            Path child = marked.get(0).getParent().getParent().getParent();  // forks/NAME (fs/work/marker)
+            assertThat(Files.isDirectory(child)).isTrue();
+            own.call("end_session", Map.of("session", "scratch"));
+            long goneBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((Files.exists(child) || !HostProcesses.sleeping("7373.5").isEmpty()) && System.nanoTime() < goneBy) {
+                Thread.sleep(100);
+            }
+            assertThat(HostProcesses.sleeping("7373.5")).as("the session's processes").isEmpty();
+            assertThat(Files.exists(child)).as("the session's scratch space %s", child).isFalse();
+        }
+    }
 }

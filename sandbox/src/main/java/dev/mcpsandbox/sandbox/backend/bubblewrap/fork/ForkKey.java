@@ -60,10 +60,22 @@ public record ForkKey(List<String> interpreter, String bootstrap, List<String> r
             exec(_code, _module.__dict__)
             """;
 
+    /**
+     * What the scripts served by the script shape import as they start (the session's agent, and Python's kernel,
+     * which the agent forks from itself): imported once by their template, not by each session. ast and traceback
+     * alone are 11 ms of a first call's 60 (measured on a loaded 2-core machine).
+     */
+    private static final List<String> SCRIPT_PRELOAD = List.of("ast", "base64", "fcntl", "json", "selectors", "traceback");
+
     public ForkKey {
         interpreter = List.copyOf(interpreter);
         readOnlyPaths = List.copyOf(readOnlyPaths);
         environment = Map.copyOf(environment);
+    }
+
+    /** Modules the template imports for this key's runs, before the operator's. */
+    public List<String> preload() {
+        return bootstrap.equals(SCRIPT_BOOTSTRAP) ? SCRIPT_PRELOAD : List.of();
     }
 
     /** A run a template can serve: its key, and the file the bootstrap gets as its argument. */

@@ -47,6 +47,8 @@ class ForkKeyTest {
         assertThat(run.key()).isEqualTo(new ForkKey(agent.subList(0, 5), ForkKey.SCRIPT_BOOTSTRAP, List.of("/opt/lib"),
                 Map.of("HOME", "/workspace")));
         assertThat(run.key()).isNotEqualTo(ForkKey.of(spec(PYTHON, GoLine.RUNTIME, false)).orElseThrow().key());
+        assertThat(run.key().preload()).contains("ast", "selectors");
+        assertThat(ForkKey.of(spec(PYTHON, GoLine.RUNTIME, false)).orElseThrow().key().preload()).isEmpty();
     }
 
     @Test
