@@ -23,6 +23,26 @@ class ContainmentInSessionIT extends AbstractContainmentIT {
         return "{\"output\": {\"redactSecrets\": false}, \"sessions\": {\"perClient\": 8}}";
     }
 
+    /**
+     * On bubblewrap, waits until sessions are forked from the fork server's template (which starts with the first
+     * session), so the probes run in forked sessions: such a session's agent runs in the template's interpreter.
+     */
+    @Override
+    protected SandboxServer startServer(String configJson, Map<String, String> env) throws Exception {
+        SandboxServer started = super.startServer(configJson, env);
+        if (BackendUnderTest.current().isBubblewrap()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!"True\n".equals(started.execute(Map.of("language", "python", "session", "fork-probe",
+                    "code", "import sys\nprint('/run/fork/fork_template.py' in sys.orig_argv)")).get("stdout"))) {
+                started.call("end_session", Map.of("session", "fork-probe"));
+                assertThat(System.nanoTime()).as("no session was forked within 60 s").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            started.call("end_session", Map.of("session", "fork-probe"));
+        }
+        return started;
+    }
+
     @Override
     protected Optional<String> session() {
         return Optional.of("containment");

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -343,6 +344,137 @@ class ForkServerIT {
                 }
             }
             assertThat(templatesSeen).as("module addresses seen: one per template").hasSizeGreaterThanOrEqualTo(2);
+        }
+    }
+
+    private static final String SESSIONS = """
+            {"pool": {"python": 0}, "sessions": {"perClient": 8},
+             "forkServer": {"enabled": true, "maxChildren": 2, "preload": {"python": ["decimal"]}}}
+            """;
+
+    private static Map<String, Object> inSession(SandboxServer of, String session, String code) {
+        return of.execute(Map.of("language", "python", "session", session, "code", code));
+    }
+
+    /** Opens and ends a session until one is forked; the sessions' template starts with the first of them. */
+    private static void awaitForkedSession(SandboxServer of, String name) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!"forked\n".equals(inSession(of, name, FORKED).get("stdout"))) {
+            of.call("end_session", Map.of("session", name));
+            assertThat(System.nanoTime()).as("no session was forked within 60 s").isLessThan(deadline);
+            Thread.sleep(200);
+        }
+        of.call("end_session", Map.of("session", name));
+    }
+
+    /** The template a session was forked from: the template among the ancestors of the session's {@code sleep}. */
+    private static long templateOf(SandboxServer of, String sleepMarker) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (HostProcesses.sleeping(sleepMarker).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        List<Long> templates = templates(of);
+        Optional<ProcessHandle> up = ProcessHandle.of(HostProcesses.sleeping(sleepMarker).get(0));
+        while (up.isPresent() && !templates.contains(up.get().pid())) {
+            up = up.get().parent();
+        }
+        return up.orElseThrow(() -> new AssertionError("the session's process is not below a template")).pid();
+    }
+
+    private static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    @Test
+    void aRetiredTemplateKeepsServingItsLiveSession_andExitsOnceTheSessionEnds() throws Exception {
+        try (SandboxServer own = SandboxServer.start(SESSIONS, Map.of())) {
+            awaitForkedSession(own, "probe");
+            Map<String, Object> opened = inSession(own, "long", FORKED + """
+                    import subprocess
+                    kept = 42
+                    subprocess.Popen(['sleep', '7171.5'])
+                    """);
+            assertThat(opened.get("stdout")).as("%s", opened).isEqualTo("forked\n");
+            long template = templateOf(own, "7171.5");
+            // maxChildren 2: a second successor starts only once the first has taken over, so two templates other
+            // than the session's mean the session's is retired
+            java.util.Set<Long> successors = new java.util.HashSet<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (successors.size() < 2) {
+                assertThat(System.nanoTime()).as("templates replaced within 120 s").isLessThan(deadline);
+                assertThat(inSession(own, "churn", FORKED).get("stdout")).isIn("forked\n", "cold\n");
+                own.call("end_session", Map.of("session", "churn"));
+                templates(own).stream().filter(pid -> pid != template).forEach(successors::add);
+            }
+            assertThat(alive(template)).as("the retired template of a live session").isTrue();
+            Map<String, Object> later = inSession(own, "long", "kept");
+            assertThat(later.get("result")).as("%s", later).isEqualTo(42);
+            assertThat((Map<String, Object>) later.get("session")).containsEntry("restarted", false);
+
+            own.call("end_session", Map.of("session", "long"));
+            long goneBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (alive(template) && System.nanoTime() < goneBy) {
+                Thread.sleep(100);
+            }
+            assertThat(alive(template)).as("the retired template 30 s after its last session ended").isFalse();
+            assertThat(HostProcesses.sleeping("7171.5")).isEmpty();
+        }
+    }
+
+    @Test
+    void aTemplateThatDiesUnderALiveSessionEndsItsSandbox_andTheNextCallSaysSoAndWorks() throws Exception {
+        try (SandboxServer own = SandboxServer.start(SESSIONS, Map.of())) {
+            awaitForkedSession(own, "probe");
+            Map<String, Object> opened = inSession(own, "orphaned", FORKED + """
+                    import subprocess
+                    kept = 42
+                    subprocess.Popen(['sleep', '7272.5'])
+                    """);
+            assertThat(opened.get("stdout")).as("%s", opened).isEqualTo("forked\n");
+            long template = templateOf(own, "7272.5");
+            ProcessHandle.of(template).ifPresent(ProcessHandle::destroyForcibly);
+            long goneBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!HostProcesses.sleeping("7272.5").isEmpty() && System.nanoTime() < goneBy) {
+                Thread.sleep(100);
+            }
+            assertThat(HostProcesses.sleeping("7272.5")).as("the session's processes died with the template").isEmpty();
+            Map<String, Object> next = inSession(own, "orphaned", "print(globals().get('kept'))");
+            assertThat(next.get("stdout")).as("%s", next).isEqualTo("None\n");
+            Map<String, Object> report = (Map<String, Object>) next.get("session");
+            assertThat(report).containsEntry("restarted", true);
+            assertThat(report.get("reason")).asString().contains("sandbox");
+            assertThat(inSession(own, "orphaned", "6 * 7").get("result")).isEqualTo(42);
+            own.call("end_session", Map.of("session", "orphaned"));
+        }
+    }
+
+    @Test
+    void aForkedSessionsProcessesAndScratchSpaceAreGoneWhenItEnds() throws Exception {
+        Path workRoot = Files.createTempDirectory("fork-session-scratch");
+        String config = SESSIONS.replace("\"sessions\"", "\"execution\": {\"workRoot\": \"" + workRoot + "\"}, \"sessions\"");
+        try (SandboxServer own = SandboxServer.start(config, Map.of())) {
+            awaitForkedSession(own, "probe");
+            Map<String, Object> opened = inSession(own, "scratch", FORKED + """
+                    import subprocess
+                    open('marker-7373', 'w').write('x')
+                    subprocess.Popen(['sleep', '7373.5'])
+                    """);
+            assertThat(opened.get("stdout")).as("%s", opened).isEqualTo("forked\n");
+            List<Path> marked;
+            try (var found = Files.find(workRoot, 8, (p, a) -> p.endsWith("marker-7373"))) {
+                marked = found.toList();
+            }
+            assertThat(marked).as("positive control: the session's file in a child's scratch space under forks/")
+                    .singleElement().asString().contains("/forks/");
+            Path child = marked.get(0).getParent().getParent().getParent();  // forks/NAME (fs/work/marker)
+            assertThat(Files.isDirectory(child)).isTrue();
+            own.call("end_session", Map.of("session", "scratch"));
+            long goneBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((Files.exists(child) || !HostProcesses.sleeping("7373.5").isEmpty()) && System.nanoTime() < goneBy) {
+                Thread.sleep(100);
+            }
+            assertThat(HostProcesses.sleeping("7373.5")).as("the session's processes").isEmpty();
+            assertThat(Files.exists(child)).as("the session's scratch space %s", child).isFalse();
         }
     }
 }

@@ -20,9 +20,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SessionsIT {
     private static SandboxServer server;
 
+    /** Prints whether the kernel runs in a fork of the template: only the template imported decimal. */
+    private static final String FORKED = "import sys\nprint('forked' if 'decimal' in sys.modules else 'cold')";
+
     @BeforeAll
-    static void start() {
-        server = SandboxServer.builder().config("{\"sessions\": {\"perClient\": 6, \"queue\": 0}}").start();
+    static void start() throws InterruptedException {
+        server = SandboxServer.builder().config("{\"sessions\": {\"perClient\": 6, \"queue\": 0},"
+                + " \"forkServer\": {\"preload\": {\"python\": [\"decimal\"]}}}").start();
+        if (BackendUnderTest.current().isBubblewrap()) {
+            // The sessions' template starts with the first session (which goes cold); from then on every session of
+            // this suite is forked from it, so the suite checks sessions on the fork path.
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!"forked\n".equals(run("fork-probe", "python", FORKED).get("stdout"))) {
+                end("fork-probe");
+                assertThat(System.nanoTime()).as("no session was forked within 60 s").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            end("fork-probe");
+        }
     }
 
     @AfterAll
@@ -59,6 +74,24 @@ class SessionsIT {
             assertThat(session(second)).containsEntry("calls", 2).containsEntry("restarted", false);
         } finally {
             end("py-state");
+        }
+    }
+
+    @Test
+    void onBubblewrapASessionIsForkedFromTheTemplate_andItsFirstPythonCallFindsThePreloadedModule() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(BackendUnderTest.current().isBubblewrap(), "the fork server is bubblewrap's");
+        try {
+            Map<String, Object> first = run("forked", "python", FORKED);
+            assertThat(first.get("stdout")).as("%s", first).isEqualTo("forked\n");
+            assertThat(session(first)).containsEntry("calls", 1);
+            // A cold session's agent is an interpreter started on agent.py; a forked one is the template's child.
+            List<Long> ours = server.process().descendants().map(ProcessHandle::pid).toList();
+            assertThat(HostProcesses.matching(c -> c.contains("session/agent.py")).stream().filter(ours::contains))
+                    .as("agents started as interpreters of their own").isEmpty();
+            assertThat(HostProcesses.matching(c -> c.contains("fork_template.py")).stream().filter(ours::contains))
+                    .as("positive control: the template and its children").isNotEmpty();
+        } finally {
+            end("forked");
         }
     }
 

@@ -89,8 +89,10 @@ final class LiveSession {
             return channel.get();
         }
         if (sandbox.isPresent()) {
-            sandboxLost = sandboxLost.or(() -> channel.flatMap(AgentChannel::brokenReason)
-                    .map(r -> "the session's sandbox was lost (" + r + ")"));
+            // A sandbox seen dead before its agent's stream ended (a fork-server template that died takes its
+            // children at once) was lost all the same.
+            sandboxLost = sandboxLost.or(() -> Optional.of("the session's sandbox was lost ("
+                    + channel.flatMap(AgentChannel::brokenReason).orElse("the session's sandbox ended") + ")"));
             discardSandbox();
         }
         String id = "s" + key.hashCode() + "-" + (++incarnation);

@@ -30,9 +30,15 @@ replies. A request is one line "CALL FILE STDIN-FILE" (paths without spaces, cho
 "-" for none); the kernel answers "ready" once when it can take requests, then one line "CALL EXIT [JSON]" per
 request, after flushing what the code printed, and may send "globals CALL [JSON list of names]" just before it.
 SIGINT to its process group must end the running call with its state kept (exit 130).
+
+A kernel whose command is this agent's own interpreter and flags followed by a script (Python's) is started as a
+fork of this agent rather than a new interpreter: it runs the script as that command would, with what the agent's
+process already imported. When the agent was itself forked from a fork-server template (bubblewrap), that includes
+the template's preloaded modules, so the kernel starts in milliseconds with numpy already imported.
 """
 
 import base64
+import builtins
 import errno
 import fcntl
 import json
@@ -41,6 +47,7 @@ import selectors
 import signal
 import stat
 import sys
+import types
 
 CHUNK = 65536
 STATE = "/tmp/.mcp-session"
@@ -237,6 +244,34 @@ class Agent:
             nonblocking(fd)
         return pid, out_r, err_r
 
+    def start_kernel(self, argv, stdin_fd, extra):
+        """Forks this agent into the kernel when argv is this agent's own command line up to a script; else spawns."""
+        own = own_interpreter()
+        if own is None or len(argv) <= len(own) or argv[len(own)].startswith("-") \
+                or os.path.realpath(argv[0]) != os.path.realpath(sys.executable) or argv[1:len(own)] != own[1:]:
+            return self.spawn(argv, stdin_fd, extra)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        gate_r, gate_w = os.pipe()
+        try:
+            pid = os.fork()
+            if pid == 0:
+                become(argv[len(own):], [(stdin_fd, 0), (out_w, 1), (err_w, 2)] + list(extra), gate_w)
+        except OSError:
+            for fd in (out_r, err_r, gate_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (out_w, err_w, gate_w):
+                os.close(fd)
+        try:
+            os.read(gate_r, 1)  # closed once the child leads its own session: a signal to its group reaches it
+        finally:
+            os.close(gate_r)
+        for fd in (out_r, err_r):
+            nonblocking(fd)
+        return pid, out_r, err_r
+
     def run_in_kernel(self, c):
         call, key = c["call"], c["key"]
         kernel = self.kernels.get(key)
@@ -246,7 +281,7 @@ class Agent:
             replies_r, replies_w = os.pipe()
             null = os.open("/dev/null", os.O_RDONLY)
             try:
-                pid, out_r, err_r = self.spawn(c["argv"], null, ((requests_r, 3), (replies_w, 4)))
+                pid, out_r, err_r = self.start_kernel(c["argv"], null, ((requests_r, 3), (replies_w, 4)))
             except OSError as e:
                 for fd in (requests_r, requests_w, replies_r, replies_w, null):
                     os.close(fd)
@@ -466,6 +501,68 @@ class Agent:
                  data)
         except (OSError, ValueError, KeyError) as e:
             send({"ack": c.get("id"), "error": "%s: %s" % (type(e).__name__, e)})
+
+
+def own_interpreter():
+    """This process's interpreter and flags, as it was started (the words before its script or -c); None when a
+    flag takes a value (-X, -W), which a fork could not be checked against."""
+    words = getattr(sys, "orig_argv", None)
+    if not words:
+        return None
+    own = [words[0]]
+    for word in words[1:]:
+        if not word.startswith("-") or word in ("-c", "-m"):
+            return own
+        if len(word) < 2 or not all(letter in "bBdEiIOqsSuv" for letter in word[1:]):
+            return None
+        own.append(word)
+    return None
+
+
+def become(argv, actions, gate):
+    """In a fork of the agent: what posix_spawn with setsid and a new `python FLAGS SCRIPT ARGS` would give, then
+    SCRIPT as __main__. Never returns into the agent's loop."""
+    code = 1
+    try:
+        os.setsid()
+        os.close(gate)
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # SIGPIPE stays ignored, as Python sets it
+        for fd, target in actions:
+            os.dup2(fd, target)
+        os.closerange(max(target for _, target in actions) + 1, os.sysconf("SC_OPEN_MAX"))
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            numpy.random.seed()  # random reseeds itself in a fork; numpy's generator does not
+        sys.argv = list(argv)
+        sys.path[0] = os.path.dirname(argv[0])
+        main = types.ModuleType("__main__")
+        main.__file__ = argv[0]
+        main.__builtins__ = builtins
+        sys.modules["__main__"] = main
+        with open(argv[0], "rb") as source:
+            compiled = compile(source.read(), argv[0], "exec")
+        try:
+            exec(compiled, main.__dict__)
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+            if not isinstance(e.code, int) and e.code is not None:
+                print(e.code, file=sys.stderr)
+    except BaseException:
+        try:
+            sys.excepthook(*sys.exc_info())
+        except BaseException:
+            pass
+    try:
+        import atexit
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    os._exit(code & 255)
 
 
 def walk(root):

@@ -58,6 +58,12 @@ public final class Benchmark {
             bench.putInPlace(out);
             System.exit(0);
         }
+        if (System.getProperty("bench.only", "").equals("fork-sessions")) {
+            // only the first call of a new session, printed (to compare jars: -DmcpSandbox.jar=...)
+            new ForkRows(bench, jar, samples).sessions();
+            System.out.print(bench.report);
+            System.exit(0);
+        }
         if (System.getProperty("bench.only", "").equals("cost")) {
             // bin/bench cost: only the throughput, CPU and import sections, each put in place of its old one
             bench.costOnly(out);
@@ -699,6 +705,10 @@ public final class Benchmark {
             CallToolResult r = client.callTool(CallToolRequest.builder("execute_code").arguments(Map.of("language",
                     language, "code", code, "timeoutSeconds", timeoutSeconds, "session", session)).build());
             return (Map<String, Object>) r.structuredContent();
+        }
+
+        void endSession(String session) {
+            client.callTool(CallToolRequest.builder("end_session").arguments(Map.of("session", session)).build());
         }
 
         /** VmRSS of the server JVM. */

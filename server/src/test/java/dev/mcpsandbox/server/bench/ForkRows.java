@@ -53,6 +53,7 @@ final class ForkRows {
         bench.line("");
         throughputAndCpu();
         numpy();
+        sessions();
         bench.line("Calls over stdio through the MCP Java SDK client, 150 ms apart so the pool refills between them"
                 + " (" + samples + " timed after 10 untimed). With the fork server on, the pool holds children already"
                 + " forked, set up and waiting for their go line; a call pays the hand-over, the run and the Java side.");
@@ -134,5 +135,62 @@ final class ForkRows {
         bench.line(String.format(Locale.ROOT, "| %d alternating calls each | %.0f | %.0f | %.2f |", runs, b.p50(), s.p50(),
                 s.p50() / b.p50()));
         bench.line("");
+    }
+
+    /**
+     * The first call of a new session (which starts its sandbox, agent and kernel), cold (forkServer off) beside
+     * forked from the sessions' template, for {@code print(6*7)} and for the numpy program with numpy preloaded. Both
+     * servers run at once and the calls alternate between them, so both see the same load. With
+     * {@code -Dbench.baselineJar=JAR} the cold side is that jar with forkServer on instead (an earlier build).
+     */
+    void sessions() throws Exception {
+        int runs = Math.max(10, samples / 4);
+        Path baseline = Path.of(System.getProperty("bench.baselineJar", jar.toString()));
+        boolean ownJar = baseline.equals(jar);
+        String numpyExpected = (999_999L * 1_000_000L / 2) % 97 + "\n";
+        bench.line("| first call of a new session, p50 ms (p95) | " + (ownJar ? "forkServer off (cold)"
+                : "baseline jar, forkServer on") + " | forkServer on (forked) | ratio |");
+        bench.line("|---|---:|---:|---:|");
+        for (String[] program : List.of(new String[] {"`print(6*7)`", SNIPPET, "42\n", ""},
+                new String[] {"`import numpy` + a sum of 10^6, numpy preloaded", NUMPY, numpyExpected, "\"numpy\""})) {
+            List<Double> cold = new ArrayList<>();
+            List<Double> forked = new ArrayList<>();
+            try (Benchmark.Server coldServer = Benchmark.Server.start(baseline, ownJar ? String.format(FORK_OFF, 0)
+                    : String.format(FORK_ON, 0, program[3]));
+                 Benchmark.Server forkServer = Benchmark.Server.start(jar, String.format(FORK_ON, 0, program[3]))) {
+                for (Benchmark.Server server : List.of(coldServer, forkServer)) {
+                    server.executeIn("warm-up", "python", SNIPPET, 60);  // starts the sessions' template when forked
+                }
+                Thread.sleep(5000);
+                for (int i = 0; i < runs + 3; i++) {
+                    double c = firstCall(coldServer, "first-" + i, program);
+                    double f = firstCall(forkServer, "first-" + i, program);
+                    if (i >= 3) {
+                        cold.add(c);
+                        forked.add(f);
+                    }
+                }
+            }
+            Benchmark.Stats c = Benchmark.Stats.of(cold);
+            Benchmark.Stats f = Benchmark.Stats.of(forked);
+            bench.line(String.format(Locale.ROOT, "| %s | %.0f (%.0f) | %.0f (%.0f) | %.2f |", program[0], c.p50(),
+                    c.p95(), f.p50(), f.p95(), f.p50() / c.p50()));
+        }
+        bench.line("");
+        bench.line("Each session is opened by its timed first call and ended at once; " + runs + " calls on each side"
+                + " after 3 untimed, alternating between the two servers, 300 ms apart. Forked: the session's sandbox is"
+                + " a child of the sessions' template and its Python kernel a fork of the session's agent, so it starts"
+                + " with the template's modules imported.");
+        bench.line("");
+    }
+
+    private static double firstCall(Benchmark.Server server, String session, String[] program) throws Exception {
+        long t = System.nanoTime();
+        Map<String, Object> r = server.executeIn(session, "python", program[1], 60);
+        double ms = (System.nanoTime() - t) / 1e6;
+        Benchmark.check("python", program[2], r);
+        server.endSession(session);
+        Thread.sleep(300);
+        return ms;
     }
 }

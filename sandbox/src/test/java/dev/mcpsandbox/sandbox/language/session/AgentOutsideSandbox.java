@@ -53,6 +53,18 @@ final class AgentOutsideSandbox implements AutoCloseable {
     }
 
     AgentOutsideSandbox(Path root, Language... languages) throws IOException {
+        this(root, List.of("python3", "-u"), languages);
+    }
+
+    /**
+     * The agent started as {@code python3 -E -s -B -u}, the way a sandbox starts it and Python's kernel command reads,
+     * so the agent forks itself into that kernel instead of starting a new interpreter (see the agent's header).
+     */
+    static AgentOutsideSandbox forkingPythonKernels(Path root, Language... languages) throws IOException {
+        return new AgentOutsideSandbox(root, List.of("python3", "-E", "-s", "-B", "-u"), languages);
+    }
+
+    private AgentOutsideSandbox(Path root, List<String> interpreter, Language... languages) throws IOException {
         guest = Files.createDirectories(root.resolve("opt"));
         workspace = Files.createDirectories(root.resolve("workspace"));
         Path agentScript = root.resolve("agent.py");
@@ -66,7 +78,9 @@ final class AgentOutsideSandbox implements AutoCloseable {
                 Files.writeString(target, file.getValue());
             }
         }
-        ProcessBuilder builder = new ProcessBuilder("python3", "-u", agentScript.toString()).directory(workspace.toFile())
+        List<String> command = new java.util.ArrayList<>(interpreter);
+        command.add(agentScript.toString());
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workspace.toFile())
                 .redirectError(ProcessBuilder.Redirect.INHERIT);
         builder.environment().put("MCP_SESSION_WORKSPACE", workspace.toString());
         builder.environment().put("MCP_SESSION_JS_GLOBALS", guest.resolve("js/globals.mjs").toString());

@@ -161,6 +161,7 @@ public final class ForkServers implements AutoCloseable {
             List<String> command = new ArrayList<>(key.interpreter());
             command.add("/run/fork/" + TEMPLATE_SCRIPT);
             command.add(key.bootstrap());
+            command.addAll(key.preload());
             command.addAll(settings.preloadOf("python"));
             try {
                 long began = System.nanoTime();

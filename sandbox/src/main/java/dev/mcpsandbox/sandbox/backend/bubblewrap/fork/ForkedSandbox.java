@@ -23,9 +23,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A single-use sandbox forked from a template: its own namespaces (nested in the template's), cgroups, scratch space
- * and streams, behind the same {@link Sandbox} contract as a bwrap sandbox, so a run cannot tell them apart. Its
- * processes are exactly those of its cgroups (it was moved in before it forked anything), which is how it is killed.
+ * A sandbox forked from a template (a single-use run, or a session's agent): its own namespaces (nested in the
+ * template's), cgroups, scratch space and streams, behind the same {@link Sandbox} contract as a bwrap sandbox, so a
+ * run cannot tell them apart. Its processes are exactly those of its cgroups (it was moved in before it forked
+ * anything), which is how it is killed. A session's child keeps its template alive (a retired template exits after
+ * its last child), and dies with it: the session then finds its sandbox ended, as after any other end.
  */
 final class ForkedSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(ForkedSandbox.class);
@@ -97,10 +99,24 @@ final class ForkedSandbox implements Sandbox {
         });
     }
 
-    /** Sessions keep their own sandbox; the fork path never serves one (see ForkKey). */
+    /**
+     * A session's agent (ForkKey's script shape): the go line, then the stdin connection stays the host's for the
+     * agent's commands. Waits on the caller's thread for the child to connect, which it does within milliseconds.
+     */
     @Override
     public OutputStream beginSession(RunLimits limits) throws IOException {
-        throw new IOException("a forked sandbox does not run sessions");
+        Optional<OutputStream> connected;
+        try {
+            connected = streams.stdin(CONNECT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while the forked child connected");
+        }
+        OutputStream in = connected.orElseThrow(() -> new IOException("the forked child " + child.name()
+                + " did not connect its stdin within " + CONNECT.toSeconds() + " s"));
+        in.write(Launcher.goLine(limits).getBytes(StandardCharsets.US_ASCII));
+        in.flush();
+        return in;
     }
 
     @Override

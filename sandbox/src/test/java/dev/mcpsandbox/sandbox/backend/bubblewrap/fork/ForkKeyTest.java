@@ -38,4 +38,30 @@ class ForkKeyTest {
             assertThat(ForkKey.of(spec(command, GoLine.RUNTIME, false))).as(entry).isEmpty();
         }
     }
+
+    @Test
+    void aSessionsAgentBehindTheLauncherIsServedByATemplateThatRunsItsScript() {
+        List<String> agent = List.of("/usr/bin/python3.11", "-E", "-s", "-B", "-u", "/opt/mcp-sandbox/session/agent.py");
+        ForkKey.ForkableRun run = ForkKey.of(spec(agent, GoLine.LAUNCHER, false)).orElseThrow();
+        assertThat(run.entryFile()).isEqualTo("opt/mcp-sandbox/session/agent.py");
+        assertThat(run.key()).isEqualTo(new ForkKey(agent.subList(0, 5), ForkKey.SCRIPT_BOOTSTRAP, List.of("/opt/lib"),
+                Map.of("HOME", "/workspace")));
+        assertThat(run.key()).isNotEqualTo(ForkKey.of(spec(PYTHON, GoLine.RUNTIME, false)).orElseThrow().key());
+        assertThat(run.key().preload()).contains("ast", "selectors");
+        assertThat(ForkKey.of(spec(PYTHON, GoLine.RUNTIME, false)).orElseThrow().key().preload()).isEmpty();
+    }
+
+    @Test
+    void aScriptWithTheNetworkArgumentsAFlagWithAValueOrAnOddPathTakesTheColdPath() {
+        String script = "/opt/mcp-sandbox/session/agent.py";
+        assertThat(ForkKey.of(spec(List.of("/usr/bin/python3", "-u", script), GoLine.LAUNCHER, true))).isEmpty();
+        assertThat(ForkKey.of(spec(List.of("/usr/bin/python3", "-u", script, "--database", "x"), GoLine.LAUNCHER, false)))
+                .isEmpty();
+        assertThat(ForkKey.of(spec(List.of("/usr/bin/python3", "-X", "dev", script), GoLine.LAUNCHER, false))).isEmpty();
+        assertThat(ForkKey.of(spec(List.of("/usr/bin/python3", "-c", "BOOT"), GoLine.LAUNCHER, false))).isEmpty();
+        assertThat(ForkKey.of(spec(List.of("/usr/bin/ruby", script), GoLine.LAUNCHER, false))).isEmpty();
+        for (String path : List.of("opt/agent.py", "/opt/../agent.py", "/opt/my agent.py", "/opt/agent.rb")) {
+            assertThat(ForkKey.of(spec(List.of("/usr/bin/python3", "-u", path), GoLine.LAUNCHER, false))).as(path).isEmpty();
+        }
+    }
 }
