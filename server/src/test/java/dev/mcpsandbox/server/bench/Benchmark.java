@@ -53,9 +53,17 @@ public final class Benchmark {
             System.exit(0);
         }
         if (System.getProperty("bench.only", "").equals("fork")) {
-            // bin/bench fork: only the fork server's section (issue 16), put in place of its old one
-            new ForkRows(bench, jar, samples).run();
-            bench.putInPlace(out);
+            // bin/bench fork [python|javascript]: only issue 16's sections (Python's fork path, JavaScript's
+            // pre-started node), each put in place of its old one
+            String only = args.length > 1 ? args[1] : "";
+            if (!only.equals("javascript")) {
+                new ForkRows(bench, jar, samples).run();
+                bench.putInPlace(out);
+            }
+            if (!only.equals("python")) {
+                new PreStartedNodeRows(bench, jar, samples).run();
+                bench.putInPlace(out);
+            }
             System.exit(0);
         }
         if (System.getProperty("bench.only", "").equals("cost")) {
