@@ -60,6 +60,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsAJavaScriptPreloadAndRefusesRelativePathsAndQuotes() throws Exception {
+        ForkServerConfig fork = ConfigLoader.parse("""
+                { "forkServer": { "preload": { "javascript": ["lodash", "@scope/pkg/sub", "node:http",
+                                                              "/usr/local/lib/node_modules/x"] } } }
+                """, "test").forkServer();
+        assertThat(fork.preloadOf("javascript")).containsExactly("lodash", "@scope/pkg/sub", "node:http",
+                "/usr/local/lib/node_modules/x");
+        assertThat(fork.preloadOf("python")).isEmpty();
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                { "forkServer": { "preload": { "javascript": ["ok", "./mine", "a'); process.exit(1); ('"] } } }
+                """, "test"))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::keyPath)
+                        .containsExactlyInAnyOrder("forkServer.preload.javascript[1]",
+                                "forkServer.preload.javascript[2]"));
+    }
+
+    @Test
     void reportsEveryProblemNamingItsKey() {
         assertThatThrownBy(() -> ConfigLoader.parse("""
                 { "limits": { "memoryMB": 10, "timeoutSeconds": -1 }, "backend": "vm", "colour": 1,

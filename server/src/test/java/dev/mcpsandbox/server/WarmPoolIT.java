@@ -3,6 +3,9 @@ package dev.mcpsandbox.server;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +51,76 @@ class WarmPoolIT {
             assertThat(Long.parseLong(((String) r.get("stdout")).strip()))
                     .as("age of node when the code began (ms)").isGreaterThan(500);
         }
+    }
+
+    /** Prints what the code finds of the preloaded module before it loads it, then changes the module's state. */
+    private static String preloadProbe(Path module) {
+        return """
+                const path = '%s';
+                const before = { cached: path in require.cache, marked: globalThis.__preloadMarked ?? null };
+                const m = require(path);
+                console.log(JSON.stringify({ ...before, seen: m.seen.length }));
+                m.seen.push('this run');
+                globalThis.__preloadMarked = 'changed by a run';
+                """.formatted(module);
+    }
+
+    @Test
+    void javascriptPreStartedSandboxesHaveTheOperatorsModulesLoadedBeforeTheCodeAndNothingCarriesOver()
+            throws Exception {
+        // Not under /tmp: a sandbox has a /tmp of its own over it.
+        Path dir = readableByTheSandbox(Files.createTempDirectory(Path.of("target").toAbsolutePath(), "preload-it"));
+        Path module = dir.resolve("marked.cjs");
+        Files.writeString(module, "globalThis.__preloadMarked = 'by the preload';\nmodule.exports = { seen: [] };\n");
+        Files.setPosixFilePermissions(module, PosixFilePermissions.fromString("rw-r--r--"));
+        String config = """
+                {"pool": {"javascript": 1},
+                 "forkServer": {"preload": {"javascript": ["%s", "no-such-package-of-mcp-sandbox", "/nonexistent/x.cjs"]}},
+                 "languages": {"javascript": {"extraReadOnlyPaths": ["%s"]}}}
+                """.formatted(module, dir);
+        try (SandboxServer server = SandboxServer.start(config, Map.of())) {
+            dir.toFile().deleteOnExit(); // after the module: the last registered goes first
+            module.toFile().deleteOnExit();
+            String loads = "pre-started javascript sandboxes load [" + module + "]";
+            awaitLine(server, loads);
+            // The lane starts after the check; its first sandbox may still be starting.
+            String preloaded = "{\"cached\":true,\"marked\":\"by the preload\",\"seen\":0}\n";
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            Map<String, Object> r;
+            do {
+                Thread.sleep(500);
+                r = server.execute("javascript", preloadProbe(module));
+                assertThat(r.get("exitCode")).as("%s", r).isEqualTo(0);
+            } while (!preloaded.equals(r.get("stdout")) && System.nanoTime() < deadline);
+            assertThat(r.get("stdout")).as("a pre-started run finds the module loaded").isEqualTo(preloaded);
+            for (int i = 0; i < 3; i++) {
+                // Spaced so the pool refills: each run takes a sandbox of its own, whose node loaded the module anew.
+                Thread.sleep(2000);
+                r = server.execute("javascript", preloadProbe(module));
+                assertThat(r.get("stdout")).as("run %d after one that changed the module: %s", i, r).isEqualTo(preloaded);
+                assertThat(r.get("stderr")).as("the modules that failed cost a run nothing").isEqualTo("");
+            }
+            // A call no pre-started sandbox fits (other memory limit) starts its own and loads nothing ahead.
+            r = server.execute(Map.of("language", "javascript", "code", preloadProbe(module),
+                    "limits", Map.of("memoryMb", 300)));
+            assertThat(r.get("stdout")).as("%s", r).isEqualTo("{\"cached\":false,\"marked\":null,\"seen\":0}\n");
+            List<String> log = server.stderrLines();
+            assertThat(log.stream().filter(l -> l.contains("no-such-package-of-mcp-sandbox does not load"))).hasSize(1);
+            assertThat(log.stream().filter(l -> l.contains("/nonexistent/x.cjs does not load"))).hasSize(1);
+        }
+    }
+
+    private static Path readableByTheSandbox(Path dir) throws IOException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir;
+    }
+
+    private static void awaitLine(SandboxServer server, String text) throws InterruptedException {
+        long deadline = System.nanoTime() + 90_000_000_000L;
+        while (server.stderrLines().stream().noneMatch(l -> l.contains(text)) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(server.stderrLines()).as("the server's log").anyMatch(l -> l.contains(text));
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.mcpsandbox.config.ResourceLimits;
 import dev.mcpsandbox.config.ServerConfig;
 import dev.mcpsandbox.sandbox.backend.SandboxBackend;
 import dev.mcpsandbox.sandbox.backend.SandboxException;
+import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 import dev.mcpsandbox.sandbox.build.BuildCache;
 import dev.mcpsandbox.sandbox.language.DetectedLanguage;
 import dev.mcpsandbox.sandbox.language.LanguageCatalog;
@@ -57,6 +58,7 @@ public final class CodeRunner implements AutoCloseable {
     private final ExecutorService io;
     private final BuildCache buildCache;
     private final ProgramRun programRun;
+    private final Sandboxes sandboxes;
     private final CodeValidation validation;
     private final AtomicLong sequence = new AtomicLong();
     /** Sessions, or why this server has none. */
@@ -85,7 +87,7 @@ public final class CodeRunner implements AutoCloseable {
                 ? Optional.of(SecretRedactor.standard()) : Optional.empty();
         Harvest outputFiles = new Harvest("out", config.output().maxFiles(), config.output().inlineBytesEach(),
                 config.output().inlineBytesTotal());
-        Sandboxes sandboxes = new Sandboxes(backend, io, perUidProcessLimit);
+        this.sandboxes = new Sandboxes(backend, io, perUidProcessLimit);
         this.programRun = new ProgramRun(new ProgramRun.Machinery(sandboxes, warmPool, tools,
                 new Compilation(sandboxes, buildCache), outputFiles, redactor, config.limits().maxima(),
                 config.execution().compileTimeoutSeconds(), network));
@@ -145,17 +147,27 @@ public final class CodeRunner implements AutoCloseable {
         return runner;
     }
 
-    /** Pre-starts sandboxes for the configured languages with the operator's default limits. */
+    /**
+     * Pre-starts sandboxes for the configured languages with the operator's default limits. A language whose
+     * pre-started runtime loads the operator's modules (forkServer.preload) gets its lane after a check in the
+     * background (ModulePreloads); Python's modules are its fork server's.
+     */
     private void startWarmPools() {
         for (DetectedLanguage language : languages.available()) {
             // What a request that asks for nothing gets: the defaults, raised to the language's own needs.
             ResourceLimits defaults = RequestCheck.raisedToNeeds(config.limits().defaults(),
                     language.language().runNeeds(), config.limits().maxima());
             int size = config.pool().sizes().getOrDefault(language.id(), 0);
-            List<String> command = language.language().runCommand(language.binary(), language.entryFile(""),
-                    RunOptions.withMemory(defaults.memoryMb()));
-            warmPool.keep(language.id(), SandboxRun.spec("pool", language, command, language.language().goLine(),
-                    defaults), size);
+            RunOptions options = RunOptions.withMemory(defaults.memoryMb());
+            List<String> command = language.language().runCommand(language.binary(), language.entryFile(""), options);
+            SandboxSpec plain = SandboxRun.spec("pool", language, command, language.language().goLine(), defaults);
+            List<String> modules = config.forkServer().preloadOf(language.id());
+            if (size > 0 && language.language().modulePreloadCheck(modules).isPresent()) {
+                io.execute(() -> ModulePreloads.startLane(warmPool, sandboxes, language, options, plain, defaults,
+                        modules, size));
+            } else {
+                warmPool.keep(language.id(), plain, size);
+            }
         }
     }
 

@@ -151,6 +151,69 @@ final class JavaScriptLanguage implements Language {
                 }
                 """ + GLOBALS_BODY;
 
+    /** Under the guest directory: the operator's modules (forkServer.preload.javascript), for pre-started sandboxes. */
+    static final String PRELOADED_MODULES = "js/preloaded_modules.mjs";
+
+    /**
+     * Node cannot fork once V8 runs its threads, so there is no template: each pre-started node loads the modules
+     * itself, with an {@code --import} that runs before the preload that waits for the go line. Each sandbox is a
+     * process of its own, so what one run does to a loaded module dies with that run.
+     */
+    @Override
+    public Optional<ModulePreload> modulePreload(String binary, String entryFile, RunOptions options,
+                                                 List<String> modules) {
+        if (modules.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> command = new ArrayList<>(runCommand(binary, entryFile, options));
+        command.addAll(1, List.of("--import", "/opt/mcp-sandbox/" + PRELOADED_MODULES));
+        return Optional.of(new ModulePreload(command, Map.of(PRELOADED_MODULES, moduleLoader(modules, false))));
+    }
+
+    @Override
+    public Optional<String> modulePreloadCheck(List<String> modules) {
+        return modules.isEmpty() ? Optional.empty() : Optional.of(moduleLoader(modules, true));
+    }
+
+    /**
+     * Loads each module as the code's own {@code require} would find it (a package, a {@code node:} built-in, an
+     * absolute path), so the code's {@code require} finds it in the cache; an ES-only package is imported instead.
+     * In a pre-started sandbox a module that fails is passed over in silence: its stderr is the run's.
+     */
+    static String moduleLoader(List<String> modules, boolean report) {
+        String names;
+        try {
+            names = JSON.writeValueAsString(modules);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a list of strings is always JSON", e);
+        }
+        return """
+                import { createRequire } from 'node:module';
+                import { pathToFileURL } from 'node:url';
+                const require = createRequire('/workspace/');
+                const failed = [];
+                const reason = (e) => String((e && (e.code || e.message)) || e).split('\\n')[0];
+                for (const name of %s) {
+                  try {
+                    require(name);
+                  } catch (e) {
+                    if (!e || e.code !== 'ERR_REQUIRE_ESM') {
+                      failed.push([name, reason(e)]);
+                      continue;
+                    }
+                    try {
+                      await import(pathToFileURL(require.resolve(name)).href);
+                    } catch (e2) {
+                      failed.push([name, reason(e2)]);
+                    }
+                  }
+                }
+                """.formatted(names)
+                + (report ? "process.stdout.write('\\n" + ModulePreload.FAILED_MARK + "' + JSON.stringify(failed) + '\\n');\n" : "");
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     /**
      * Node reports an uncaught exception as a block: {@code location:line}, the source line, a caret,
      * a blank line, the error ({@code Type: message}, or the thrown value itself), the stack, and

@@ -143,6 +143,36 @@ public interface Language {
         return memoryMb;
     }
 
+    /**
+     * A program in this language that loads {@code modules} as {@link #modulePreload} would and ends its stdout with
+     * a line {@link ModulePreload#FAILED_MARK} followed by a JSON array of {@code [module, reason]} pairs, one per
+     * module that did not load; empty when the language cannot preload modules in a pre-started sandbox.
+     */
+    default Optional<String> modulePreloadCheck(List<String> modules) {
+        return Optional.empty();
+    }
+
+    /**
+     * How a sandbox started ahead of its call (the warm pool) loads the operator's {@code modules} before it waits
+     * for its go line: the command to start it with instead of {@link #runCommand}, and the guest files that command
+     * reads. Empty when the language cannot. A sandbox created for a call never loads them, so no call waits for them.
+     */
+    default Optional<ModulePreload> modulePreload(String binary, String entryFile, RunOptions options,
+                                                  List<String> modules) {
+        return Optional.empty();
+    }
+
+    /** A pre-started sandbox's command with the operator's modules, and the guest files it reads. */
+    record ModulePreload(List<String> command, Map<String, String> guestFiles) {
+        /** Starts the last line of a {@link #modulePreloadCheck} program's stdout. */
+        public static final String FAILED_MARK = "mcp-sandbox-preload-failed ";
+
+        public ModulePreload {
+            command = List.copyOf(command);
+            guestFiles = Map.copyOf(guestFiles);
+        }
+    }
+
     /** Files this language needs under the guest directory (/opt/mcp-sandbox), by relative path. */
     default Map<String, String> guestFiles() {
         return Map.of();

@@ -54,6 +54,15 @@ public final class WarmPool implements AutoCloseable {
      * has the same {@link PoolKey} are served from here.
      */
     public void keep(String languageId, SandboxSpec template, int size) {
+        keep(languageId, template, template, size);
+    }
+
+    /**
+     * Keeps {@code size} sandboxes made from {@code template} ready for requests whose spec has the {@link PoolKey}
+     * of {@code serves}: a template that differs only in what its runtime does before the go line (the operator's
+     * preloaded modules) serves the requests of the plain one, which a sandbox created for a call would run.
+     */
+    public void keep(String languageId, SandboxSpec template, SandboxSpec serves, int size) {
         int capped = Math.min(size, memoryCap(template));
         if (capped < size) {
             log.info("pre-starting {} {} sandboxes instead of {}: each may use {} MB", capped, languageId, size,
@@ -62,7 +71,7 @@ public final class WarmPool implements AutoCloseable {
         if (capped <= 0) {
             return;
         }
-        Lane lane = new Lane(languageId, template, capped);
+        Lane lane = new Lane(languageId, template, PoolKey.of(serves), capped);
         lanes.put(languageId, lane);
         scheduleRefill(lane);
     }
@@ -151,10 +160,10 @@ public final class WarmPool implements AutoCloseable {
         private int target;
         private Instant lastMiss = Instant.MIN;
 
-        Lane(String languageId, SandboxSpec template, int configured) {
+        Lane(String languageId, SandboxSpec template, PoolKey key, int configured) {
             this.languageId = languageId;
             this.template = template;
-            this.key = PoolKey.of(template);
+            this.key = key;
             this.configured = configured;
             this.target = configured;
         }
