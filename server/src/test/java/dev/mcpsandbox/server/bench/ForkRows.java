@@ -72,8 +72,9 @@ final class ForkRows {
         }
         double bareCpu = (CpuAccount.reapedChildrenOfSelfNanos() - before) / 1e6 / n;
         bench.line("| concurrency 4, " + n + " executions | per second | bare spawns per second | ratio |"
-                + " CPU ms per execution | CPU / one bare spawn (" + String.format(Locale.ROOT, "%.1f", bareCpu) + " ms) |");
-        bench.line("|---|---:|---:|---:|---:|---:|");
+                + " CPU ms per execution | CPU / one bare spawn (" + String.format(Locale.ROOT, "%.1f", bareCpu) + " ms) |"
+                + " of which server JVM | processes the JVM started and reaped | sandboxes (template, its children) |");
+        bench.line("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (String[] path : List.of(new String[] {"fork path", String.format(FORK_ON, 4, "")},
                 new String[] {"pre-started bwrap sandboxes", String.format(FORK_OFF, 4)})) {
             try (Benchmark.Server server = Benchmark.Server.start(jar, path[1])) {
@@ -82,14 +83,19 @@ final class ForkRows {
                 double bare = bench.bareThroughput(4, n);
                 try (CpuAccount cpu = CpuAccount.of(server.pid())) {
                     long total = cpu.totalNanos();
+                    long own = cpu.ownNanos();
+                    long reaped = cpu.reapedChildrenNanos();
                     Benchmark.Throughput t = bench.throughput(server, 4, n);
                     if (t.wrong() > 0) {
                         throw new IllegalStateException(t.wrong() + " wrong answers");
                     }
                     Thread.sleep(1000);
                     double cpuMs = (cpu.totalNanos() - total) / 1e6 / n;
-                    bench.line(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.2f | %.1f | %.2f |", path[0],
-                            t.perSecond(), bare, t.perSecond() / bare, cpuMs, cpuMs / bareCpu));
+                    double ownMs = (cpu.ownNanos() - own) / 1e6 / n;
+                    double reapedMs = (cpu.reapedChildrenNanos() - reaped) / 1e6 / n;
+                    bench.line(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.2f | %.1f | %.2f | %.1f | %.1f | %.1f |",
+                            path[0], t.perSecond(), bare, t.perSecond() / bare, cpuMs, cpuMs / bareCpu, ownMs, reapedMs,
+                            cpuMs - ownMs - reapedMs));
                 }
             }
         }
