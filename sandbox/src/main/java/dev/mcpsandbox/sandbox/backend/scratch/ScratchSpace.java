@@ -41,8 +41,7 @@ public final class ScratchSpace implements AutoCloseable {
         Files.createDirectory(fs);
         boolean mounted = false;
         if (mountQuota) {
-            run(List.of("/bin/mount", "-t", "tmpfs", "-o", "size=" + diskBytes + ",mode=0700,uid=" + uid + ",gid=" + uid
-                    + ",nosuid,nodev", "mcp-sandbox", fs.toString()));
+            MountSyscalls.mountTmpfs(fs, diskBytes, uid);
             mounted = true;
         }
         ScratchSpace space = new ScratchSpace(root, fs, mounted, uid);
@@ -123,7 +122,7 @@ public final class ScratchSpace implements AutoCloseable {
     public void close() {
         if (mounted) {
             try {
-                run(List.of("/bin/umount", "-l", fs.toString()));
+                MountSyscalls.unmount(fs);
             } catch (IOException e) {
                 log.warn("cannot unmount {}: {}", fs, e.getMessage());
             }
