@@ -68,6 +68,23 @@ class ScratchSpaceIT {
     }
 
     @Test
+    void bridgeDirectory_isOnTheQuotaFilesystem_soWritesThereEndAtTheQuotaToo() throws IOException {
+        try (ScratchSpace scratch = ScratchSpace.create(dir.resolve("s3"), SANDBOX_UID, 2L << 20, true)) {
+            assertThat(scratch.bridgeDir().startsWith(scratch.workDir().getParent())).isTrue();
+            byte[] block = new byte[64 * 1024];
+            assertThatThrownBy(() -> {
+                try (OutputStream out = Files.newOutputStream(scratch.bridgeDir().resolve("fill"))) {
+                    for (int i = 0; i < 64; i++) {
+                        out.write(block);
+                    }
+                }
+            }).isInstanceOf(IOException.class).hasMessageContaining("No space left");
+            assertThat(scratch.full()).isTrue();
+            assertThat(scratch.diskInUse()).hasValueSatisfying(used -> assertThat(used).isGreaterThan(1L << 20));
+        }
+    }
+
+    @Test
     void mount_refusesASymbolicLink_soNothingIsMountedWhereItPoints() throws IOException {
         Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
         Path link = Files.createSymbolicLink(dir.resolve("link"), elsewhere);
