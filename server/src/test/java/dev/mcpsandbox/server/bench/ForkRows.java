@@ -55,7 +55,11 @@ final class ForkRows {
         numpy();
         bench.line("Calls over stdio through the MCP Java SDK client, 150 ms apart so the pool refills between them"
                 + " (" + samples + " timed after 10 untimed). With the fork server on, the pool holds children already"
-                + " forked, set up and waiting for their go line; a call pays the hand-over, the run and the Java side.");
+                + " forked, set up and waiting for their go line; a call pays the hand-over, the run and the Java side."
+                + " CPU is counted in a cpuacct cgroup holding the server and everything below it; the server JVM's"
+                + " share is its own utime + stime, the reaped processes' its cutime + cstime (helper processes such"
+                + " as mount, and on the pre-started path the bwrap sandboxes themselves), the rest is what runs"
+                + " below the JVM without being reaped by it: the fork template and its children.");
         bench.line("");
     }
 
@@ -73,7 +77,7 @@ final class ForkRows {
         double bareCpu = (CpuAccount.reapedChildrenOfSelfNanos() - before) / 1e6 / n;
         bench.line("| concurrency 4, " + n + " executions | per second | bare spawns per second | ratio |"
                 + " CPU ms per execution | CPU / one bare spawn (" + String.format(Locale.ROOT, "%.1f", bareCpu) + " ms) |"
-                + " of which server JVM | processes the JVM started and reaped | sandboxes (template, its children) |");
+                + " of which server JVM | processes the JVM reaped | the rest (template and children) |");
         bench.line("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (String[] path : List.of(new String[] {"fork path", String.format(FORK_ON, 4, "")},
                 new String[] {"pre-started bwrap sandboxes", String.format(FORK_OFF, 4)})) {
