@@ -98,6 +98,7 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
                 print(json.dumps({
                     "listings": sorted(listings),
                     "inode": os.stat("/run/mcp/tools.sock").st_ino,
+                    "device": os.stat("/run/mcp/tools.sock").st_dev,
                     "sockets": sockets,
                     "hostRootVisible": os.path.exists(HOST_ROOT),
                     "hostTmpVisible": os.path.exists(os.path.dirname(HOST_ROOT)),
@@ -112,11 +113,12 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
         // where a syscall costs ~100x; two at once on a loaded 2-core machine passed 30 s.
         CompletableFuture<Map<String, Object>> a = CompletableFuture.supplyAsync(() -> run("python", code, 120));
         CompletableFuture<Map<String, Object>> b = CompletableFuture.supplyAsync(() -> run("python", code, 120));
-        // From the host: which bridge sockets exist at once, and their inodes.
-        Map<Path, Long> hostSockets = new HashMap<>();
+        // From the host: which bridge sockets exist at once, and their device and inode (each on its own quota tmpfs,
+        // whose inode numbers start alike).
+        Map<Path, String> hostSockets = new HashMap<>();
         int mostAtOnce = 0;
         while (!(a.isDone() && b.isDone())) {
-            Map<Path, Long> now = bridgeSockets(runRoot);
+            Map<Path, String> now = bridgeSockets(runRoot);
             hostSockets.putAll(now);
             mostAtOnce = Math.max(mostAtOnce, now.size());
             Thread.sleep(20);
@@ -152,8 +154,8 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
             // its own socket is shown above by the host's two live sockets and each run listing only its own.
             return;
         }
-        long inodeA = ia.path("inode").asLong();
-        long inodeB = ib.path("inode").asLong();
+        String inodeA = ia.path("device").asLong() + ":" + ia.path("inode").asLong();
+        String inodeB = ib.path("device").asLong() + ":" + ib.path("inode").asLong();
         assertThat(inodeA).as("the two executions' sockets").isNotEqualTo(inodeB);
         assertThat(hostSockets.values()).as("inodes of the host's bridge sockets %s", hostSockets)
                 .contains(inodeA, inodeB);
@@ -162,7 +164,7 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
     /**
      * The bridge is a door for one sandbox, not for whoever else is on the host: another unprivileged host user
      * who finds a live execution's socket (the path is predictable: {@code <tmp>/mcp-sandbox/<server pid>/<server
-     * pid>-<n>/bridge/tools.sock}) must not be able to call tools through it in that execution's name.
+     * pid>-<n>/fs/bridge/tools.sock}) must not be able to call tools through it in that execution's name.
      */
     @Test
     void bridgeSocketIsNotReachableByOtherHostUsers() throws Exception {
@@ -246,8 +248,8 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
      * Bridge sockets under the server's run directory on the host, with their inodes: a sandbox's directory is right
      * below it, a forked child's (Python on the fork path) below its {@code forks} directory.
      */
-    private static Map<Path, Long> bridgeSockets(Path runRoot) {
-        Map<Path, Long> found = new LinkedHashMap<>();
+    private static Map<Path, String> bridgeSockets(Path runRoot) {
+        Map<Path, String> found = new LinkedHashMap<>();
         if (Files.isDirectory(runRoot.resolve("forks"))) {
             found.putAll(bridgeSocketsRightBelow(runRoot.resolve("forks")));
         }
@@ -255,13 +257,14 @@ class ContainmentWithUpstreamsIT extends AbstractContainmentIT {
         return found;
     }
 
-    private static Map<Path, Long> bridgeSocketsRightBelow(Path runRoot) {
-        Map<Path, Long> found = new LinkedHashMap<>();
+    private static Map<Path, String> bridgeSocketsRightBelow(Path runRoot) {
+        Map<Path, String> found = new LinkedHashMap<>();
         try (Stream<Path> dirs = Files.list(runRoot)) {
             for (Path d : dirs.toList()) {
-                Path socket = d.resolve("bridge").resolve("tools.sock");
+                Path socket = d.resolve("fs").resolve("bridge").resolve("tools.sock");
                 try {
-                    found.put(socket, ((Number) Files.getAttribute(socket, "unix:ino")).longValue());
+                    found.put(socket, ((Number) Files.getAttribute(socket, "unix:dev")).longValue() + ":"
+                            + ((Number) Files.getAttribute(socket, "unix:ino")).longValue());
                 } catch (IOException | UnsupportedOperationException e) {
                     // not a sandbox directory, or not live
                 }

@@ -382,6 +382,29 @@ class LimitsIT {
         assertServerStillAnswers();
     }
 
+    @Test
+    void diskFill_throughTheBridgeDirectory_endsAtTheQuota() {
+        // /run/mcp belongs to the sandbox's uid (its tool socket lives there); it is on the quota filesystem with
+        // /workspace and /tmp, so it is no way around the 8 MB onto the host's disk.
+        Timed t = execute("fill /run/mcp", Map.of("language", "python", "timeoutSeconds", 10, "limits", DISK_LIMITS,
+                "code", """
+                        written = 0
+                        try:
+                            for i in range(16):
+                                with open('/run/mcp/fill%d' % i, 'wb') as f:
+                                    f.write(b'x' * (1024 * 1024))
+                                written += 1
+                            print('ALLOCATED', written)
+                        except OSError as e:
+                            print('REFUSED after', written, 'MB errno', e.errno)
+                        """), 10);
+        Map<String, Object> r = t.result();
+        requireCapInForce(r, null, "a disk quota of 8 MB");
+        assertThat((String) r.get("stdout")).as(describe(r)).startsWith("REFUSED after ");
+        assertThat(Integer.parseInt(((String) r.get("stdout")).split(" ")[2])).as(describe(r)).isLessThanOrEqualTo(8);
+        assertServerStillAnswers();
+    }
+
     // ---------------------------------------------------------------- request limits vs operator maxima
 
     @Test

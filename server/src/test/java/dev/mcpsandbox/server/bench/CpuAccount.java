@@ -67,6 +67,12 @@ final class CpuAccount implements AutoCloseable {
         return Math.round((t[0] + t[1]) * TICK_NS);
     }
 
+    /** CPU of the process's reaped children (those it started and waited for, e.g. mount and umount), in nanoseconds. */
+    long reapedChildrenNanos() throws IOException {
+        long[] t = stat(pid);
+        return Math.round((t[2] + t[3]) * TICK_NS);
+    }
+
     /** CPU of this JVM's reaped children (utime + stime of those waited for), in nanoseconds. */
     static long reapedChildrenOfSelfNanos() throws IOException {
         long[] t = stat(ProcessHandle.current().pid());

@@ -7,7 +7,7 @@
 #   template: exit NAME STATUS   once the child is gone (128+signal when a signal ended it)
 # A child, once let go: takes new user/mount/PID/IPC/UTS/net namespaces nested in the template's; forks PID 1 of
 # the new PID namespace, which makes every mount private, mounts its own /proc and /dev/shm, binds its own scratch
-# (/forks/NAME/fs/work and tmp, /forks/NAME/bridge) over /workspace, /tmp and /run/mcp, connects its stdin, stdout
+# (/forks/NAME/fs/work, tmp and bridge) over /workspace, /tmp and /run/mcp, connects its stdin, stdout
 # and stderr to the host's socket /forks/NAME/io.sock (in that order), covers /forks, closes every other
 # descriptor, drops every capability, sets no_new_privs and stacks the project's seccomp filter; then forks the
 # user process (PID 2), which reseeds its random generators and runs BOOTSTRAP as `python -c` would.
@@ -93,7 +93,7 @@ def own_filesystem(name, sockets):
     mount('none', '/dev', None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags('/dev'))
     mount(base + '/fs/work', '/workspace', None, MS_BIND)
     mount(base + '/fs/tmp', '/tmp', None, MS_BIND)
-    mount(base + '/bridge', '/run/mcp', None, MS_BIND)
+    mount(base + '/fs/bridge', '/run/mcp', None, MS_BIND)
     streams = []
     for s in sockets:  # stdin, stdout, stderr: the host accepts them in this order
         s.connect(base + '/io.sock')
