@@ -39,6 +39,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
@@ -95,7 +96,17 @@ public final class ServerAssembly implements AutoCloseable {
      */
     public static ServerAssembly assemble(ServerConfig config, StartupTimeline timeline) throws SandboxException, IOException {
         SandboxBackend backend = startBackend(config);
-        BackendHealth health = backend.selfCheck();
+        timeline.mark("backend");
+        // The self-check (bubblewrap's runs a probe sandbox, docker's asks the engine) and the search for
+        // toolchains wait on other processes: side by side. What the backend can run is asked once it passed.
+        CompletableFuture<BackendHealth> checking = CompletableFuture.supplyAsync(backend::selfCheck);
+        // The work root exists now (the backend prepared it, owned by this user): the versions read at the last
+        // start are kept there.
+        VersionCache versions = VersionCache.in(RunDirectory.workRoot(config.execution().workRoot())
+                .resolve("toolchain-versions.json"));
+        LanguageCatalog found = LanguageCatalog.detect(config, versions);
+        timeline.mark("languages");
+        BackendHealth health = checking.join();
         if (!health.usable()) {
             backend.close();
             throw new SandboxException("the " + backend.name() + " backend cannot isolate code here:\n  - "
@@ -103,13 +114,8 @@ public final class ServerAssembly implements AutoCloseable {
         }
         health.enforced().forEach(e -> log.info("isolation: {}", e));
         health.weakened().forEach(w -> log.warn("isolation weakened: {}", w));
-        timeline.mark("backend");
-        // The work root exists now (the backend prepared it, owned by this user): the versions read at the last
-        // start are kept there.
-        VersionCache versions = VersionCache.in(RunDirectory.workRoot(config.execution().workRoot())
-                .resolve("toolchain-versions.json"));
-        LanguageCatalog languages = LanguageCatalog.detect(config, versions).restrictedTo(backend::cannotRun);
-        timeline.mark("languages");
+        LanguageCatalog languages = found.restrictedTo(backend::cannotRun);
+        timeline.mark("self-check");
         AuditSink audit = config.audit().file().isPresent()
                 ? JsonLinesAuditSink.open(config.audit().file().get()) : AuditSink.NONE;
         boolean processesByRlimit = backend.processCapByRlimit()

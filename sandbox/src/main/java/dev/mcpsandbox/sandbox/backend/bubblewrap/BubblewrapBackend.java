@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -72,6 +73,8 @@ public final class BubblewrapBackend implements SandboxBackend {
     private final java.util.Set<Sandbox> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final String owner = Long.toString(ProcessHandle.current().pid());
     private Optional<ForkServers> forkServers = Optional.empty();
+    /** What the probe sandbox found (a failure, or empty), started with the backend. */
+    private CompletableFuture<Optional<String>> probe;
 
     private BubblewrapBackend(Path runRoot, Optional<Path> seccompFile, Cgroups cgroups, HostIdentity identity,
                               boolean diskQuota, ExecutorService io) {
@@ -130,6 +133,8 @@ public final class BubblewrapBackend implements SandboxBackend {
             BubblewrapBackend backend = new BubblewrapBackend(runRoot, seccomp, cgroups, identity,
                     identity.switchesUid() && RunDirectory.canMountTmpfs(runRoot), io);
             backend.writeStaticFiles();
+            // Runs while the server goes on starting (languages, tool definitions); selfCheck waits for it.
+            backend.probe = CompletableFuture.supplyAsync(backend::probeSandbox, io);
             if (forkServer.enabled()) {
                 backend.forkServers = Optional.of(TemplateSandboxes.prepare(backend.templateSandboxes(), forkServer));
             }
@@ -223,7 +228,7 @@ public final class BubblewrapBackend implements SandboxBackend {
             weakened.add("no disk quota per sandbox (needs root to mount a tmpfs): only the per-file size limit applies");
         }
         if (failures.isEmpty()) {
-            probeSandbox().ifPresent(failures::add);
+            probe.join().ifPresent(failures::add);
         }
         return new BackendHealth(failures.isEmpty(), enforced, weakened, failures);
     }
