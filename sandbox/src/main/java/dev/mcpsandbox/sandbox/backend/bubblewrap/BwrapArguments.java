@@ -34,7 +34,19 @@ final class BwrapArguments {
     }
 
     static List<String> options(Layout layout, List<String> readOnlyPaths, Map<String, String> environment) {
-        return options(layout, readOnlyPaths, environment, false, List.of());
+        return options(layout, readOnlyPaths, environment, false, false, List.of());
+    }
+
+    /** How a template's user namespace gets its uid and gid maps. */
+    enum TemplateMaps {
+        /** bwrap writes them: the template's uid alone, which its children then share (a server that is not root). */
+        BY_BWRAP,
+        /**
+         * The server writes them (root, see TemplateIdMaps): bwrap waits on fd 5 for it and reports its child's pid
+         * on fd 6. The template keeps CAP_SETUID and CAP_SETGID in its own namespace, the one thing a child's uid map
+         * naming another of the namespace's uids needs of it; they reach no host uid the server did not map into it.
+         */
+        BY_SERVER
     }
 
     /**
@@ -44,8 +56,8 @@ final class BwrapArguments {
      * bound in.
      */
     static List<String> templateOptions(Layout layout, List<String> readOnlyPaths, Map<String, String> environment,
-                                        Path forks, Path runtime) {
-        return options(layout, readOnlyPaths, environment, true,
+                                        Path forks, Path runtime, TemplateMaps maps) {
+        return options(layout, readOnlyPaths, environment, true, maps == TemplateMaps.BY_SERVER,
                 List.of("--bind", forks.toString(), FORKS, "--ro-bind", runtime.toString(), FORK_RUNTIME));
     }
 
@@ -54,7 +66,7 @@ final class BwrapArguments {
     static final String FORK_RUNTIME = "/run/fork";
 
     private static List<String> options(Layout layout, List<String> readOnlyPaths, Map<String, String> environment,
-                                        boolean nestedUserNamespaces, List<String> extraBinds) {
+                                        boolean nestedUserNamespaces, boolean mapsByServer, List<String> extraBinds) {
         BwrapArguments b = new BwrapArguments();
         // --unshare-all: user, ipc, pid, net (loopback only, none of the host's), uts, cgroup.
         b.add("--unshare-all", "--unshare-user");
@@ -62,7 +74,7 @@ final class BwrapArguments {
             b.add("--disable-userns");
         }
         b.add("--hostname", "sandbox");
-        b.identity(layout);
+        b.identity(layout, mapsByServer);
         b.environment(environment);
         b.readOnlyRuntime(readOnlyPaths);
         b.add("--proc", "/proc");
@@ -78,8 +90,11 @@ final class BwrapArguments {
         return List.copyOf(b.args);
     }
 
-    private void identity(Layout layout) {
+    private void identity(Layout layout, boolean mapsByServer) {
         add("--uid", Integer.toString(SANDBOX_UID), "--gid", Integer.toString(SANDBOX_UID), "--cap-drop", "ALL");
+        if (mapsByServer) {
+            add("--userns-block-fd", "5", "--info-fd", "6", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID");
+        }
         add("--ro-bind", layout.passwdFile().toString(), "/etc/passwd");
         add("--ro-bind", layout.groupFile().toString(), "/etc/group");
     }
