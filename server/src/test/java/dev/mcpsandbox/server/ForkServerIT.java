@@ -130,17 +130,20 @@ class ForkServerIT {
     void twoChildrenRunningAtOnceEachRunAsAHostUidOfTheirOwn_neitherTheTemplates() throws Exception {
         Assumptions.assumeTrue(ownUid() == 0, "a server that is not root has one uid for every sandbox");
         CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> forked(
-                "import os, subprocess\nprint(os.getuid())\nsubprocess.run(['sleep', '6.0401'])\n"));
+                "import os, pwd, subprocess\nprint(os.getuid(), pwd.getpwuid(os.getuid()).pw_name)\n"
+                        + "subprocess.run(['sleep', '6.0401'])\n"));
         CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> forked(
-                "import os, subprocess\nprint(os.getuid())\nsubprocess.run(['sleep', '6.0402'])\n"));
+                "import os, pwd, subprocess\nprint(os.getuid(), pwd.getpwuid(os.getuid()).pw_name)\n"
+                        + "subprocess.run(['sleep', '6.0402'])\n"));
         long firstUid = hostUidOf(awaitSleeping("6.0401"));
         long secondUid = hostUidOf(awaitSleeping("6.0402"));
         List<Long> templateUids = new java.util.ArrayList<>();
         for (long template : templates()) {
             templateUids.add(hostUidOf(template));
         }
-        assertThat(first.get(60, TimeUnit.SECONDS)).as("inside, both are the sandbox's usual uid").isEqualTo("65534\n");
-        assertThat(second.get(60, TimeUnit.SECONDS)).isEqualTo("65534\n");
+        // and, as in a cold sandbox, pass through the directories on the way to /etc/passwd (the template's)
+        assertThat(first.get(60, TimeUnit.SECONDS)).as("inside, both are the sandbox's usual uid").isEqualTo("65534 sandbox\n");
+        assertThat(second.get(60, TimeUnit.SECONDS)).isEqualTo("65534 sandbox\n");
         assertThat(templateUids).as("the template's host uid").isNotEmpty().doesNotContain(0L);
         assertThat(firstUid).as("the host uids of two children running at once").isNotEqualTo(secondUid);
         assertThat(List.of(firstUid, secondUid)).as("children's host uids, beside the templates' %s", templateUids)

@@ -44,6 +44,12 @@ class BwrapArgumentsTest {
                 "--remount-ro", "/");
         assertThat(o).containsSubsequence("--uid", "65534", "--cap-drop", "ALL", "--die-with-parent")
                 .doesNotContain("--cap-add", "--userns-block-fd");
+        assertThat(o).as("children of other uids pass through the directories bwrap would make 0700")
+                .containsSubsequence("--perms", "0755", "--dir", "/etc", "--perms", "0755", "--dir", "/opt",
+                        "--perms", "0755", "--dir", "/run", "--ro-bind", "/run/passwd", "/etc/passwd");
+        assertThat(String.join(" ", o)).as("only those: not below another mount point, not a mount point itself")
+                .doesNotContain("--dir /usr").doesNotContain("--dir /opt/mcp-sandbox").doesNotContain("--dir /run/mcp");
+        assertThat(options()).doesNotContain("--perms");
     }
 
     @Test
