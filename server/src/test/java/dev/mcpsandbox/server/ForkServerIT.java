@@ -129,17 +129,23 @@ class ForkServerIT {
     @Test
     void twoChildrenRunningAtOnceEachRunAsAHostUidOfTheirOwn_neitherTheTemplates() throws Exception {
         Assumptions.assumeTrue(ownUid() == 0, "a server that is not root has one uid for every sandbox");
-        CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> forked(
-                "import os, pwd, subprocess\nprint(os.getuid(), pwd.getpwuid(os.getuid()).pw_name)\n"
-                        + "subprocess.run(['sleep', '6.0401'])\n"));
-        CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> forked(
-                "import os, pwd, subprocess\nprint(os.getuid(), pwd.getpwuid(os.getuid()).pw_name)\n"
-                        + "subprocess.run(['sleep', '6.0402'])\n"));
-        long firstUid = hostUidOf(awaitSleeping("6.0401"));
-        long secondUid = hostUidOf(awaitSleeping("6.0402"));
+        String probe = "import os, pwd, subprocess\nprint(os.getuid(), pwd.getpwuid(os.getuid()).pw_name)\n"
+                + "subprocess.run(['sleep', '%s'])\n";
+        CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> forked(probe.formatted("25.0401")));
+        CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> forked(probe.formatted("25.0402")));
+        long firstSleep = awaitSleeping("25.0401");
+        long secondSleep = awaitSleeping("25.0402");
+        long firstUid;
+        long secondUid;
         List<Long> templateUids = new java.util.ArrayList<>();
-        for (long template : templates()) {
-            templateUids.add(hostUidOf(template));
+        try {
+            firstUid = hostUidOf(firstSleep);
+            secondUid = hostUidOf(secondSleep);
+            for (long template : templates()) {
+                templateUids.add(hostUidOf(template));
+            }
+        } finally {
+            endSleeps(firstSleep, secondSleep);
         }
         // and, as in a cold sandbox, pass through the directories on the way to /etc/passwd (the template's)
         assertThat(first.get(60, TimeUnit.SECONDS)).as("inside, both are the sandbox's usual uid").isEqualTo("65534 sandbox\n");
@@ -158,30 +164,43 @@ class ForkServerIT {
                 open('/workspace/left-by-a-child', 'w').write('x')
                 os.chmod('/workspace/left-by-a-child', 0o666)
                 os.chmod('/workspace', 0o777)
-                subprocess.run(['sleep', '6.0411'])
+                subprocess.run(['sleep', '25.0411'])
                 """));
-        long leaverUid = hostUidOf(awaitSleeping("6.0411"));
+        long leaverSleep = awaitSleeping("25.0411");
         CompletableFuture<String> next = CompletableFuture.supplyAsync(() -> forked(
-                "import subprocess\nsubprocess.run(['sleep', '6.0412'])\n"));
-        long nextUid = hostUidOf(awaitSleeping("6.0412"));
-        Path left;
-        try (java.util.stream.Stream<Path> children = Files.list(runDirectory().resolve("forks"))) {
-            left = children.map(d -> d.resolve("fs/work/left-by-a-child")).filter(Files::exists).findFirst()
-                    .orElseThrow(() -> new AssertionError("the file the child left, on the host"));
+                "import subprocess\nsubprocess.run(['sleep', '25.0412'])\n"));
+        long nextSleep = awaitSleeping("25.0412");
+        try {
+            long leaverUid = hostUidOf(leaverSleep);
+            long nextUid = hostUidOf(nextSleep);
+            Path left;
+            try (java.util.stream.Stream<Path> children = Files.list(runDirectory().resolve("forks"))) {
+                left = children.map(d -> d.resolve("fs/work/left-by-a-child")).filter(Files::exists).findFirst()
+                        .orElseThrow(() -> new AssertionError("the file the child left, on the host"));
+            }
+            assertThat(((Number) Files.getAttribute(left, "unix:uid")).longValue()).isEqualTo(leaverUid);
+            assertThat(appendAs(nextUid, left)).as("the next child's uid %d writes %s, left by uid %d", nextUid, left,
+                    leaverUid).isEqualTo("refused");
+            assertThat(appendAs(leaverUid, left)).as("its own child's uid writes it (positive control)").isEqualTo("written");
+        } finally {
+            endSleeps(leaverSleep, nextSleep);
         }
-        assertThat(((Number) Files.getAttribute(left, "unix:uid")).longValue()).isEqualTo(leaverUid);
-        assertThat(appendAs(leaverUid, left)).as("its own child's uid writes it (positive control)").isEqualTo("written");
-        assertThat(appendAs(nextUid, left)).as("the next child's uid %d writes %s, left by uid %d", nextUid, left, leaverUid)
-                .isEqualTo("refused");
         leaving.get(60, TimeUnit.SECONDS);
         next.get(60, TimeUnit.SECONDS);
+    }
+
+    /** Ends the runs' sleeps, once the host has looked at them. */
+    private static void endSleeps(long... pids) {
+        for (long pid : pids) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+        }
     }
 
     private static long ownUid() throws Exception {
         return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
     }
 
-    /** The host pid of a run's {@code sleep <marker>}, once it runs. */
+    /** The host pid of a run's {@code sleep <marker>}, once it runs (the run goes on until the test ends it). */
     private static long awaitSleeping(String marker) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         List<Long> found;
