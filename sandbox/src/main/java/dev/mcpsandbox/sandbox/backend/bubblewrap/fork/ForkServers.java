@@ -153,6 +153,12 @@ public final class ForkServers implements AutoCloseable {
 
         synchronized Optional<ForkTemplate> current() {
             if (current != null && !current.alive()) {
+                if (current.failedAFork()) {
+                    // what broke it (its children's uid maps, say) would break its successor: wait as after a failed start
+                    failedAt = Instant.now();
+                    log.warn("the fork-server template {} failed a fork; runs start their own sandboxes for {} s",
+                            current, RETRY_AFTER.toSeconds());
+                }
                 current = null;  // died: its replacement starts below, and this run goes cold
             }
             boolean due = current == null || current.due(settings.maxChildren(), Duration.ofSeconds(settings.maxAgeSeconds()));

@@ -61,6 +61,7 @@ final class ForkTemplate {
     private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean dead;
     private volatile boolean retired;
+    private volatile boolean failedAFork;
 
     private ForkTemplate(String name, ForkHost.StartedTemplate started, long templateHostPid, BufferedReader answers,
                          Instant startedAt) {
@@ -155,6 +156,7 @@ final class ForkTemplate {
             if (!(e instanceof SandboxException)) {
                 // a template that does not answer a fork, or could not give a child its own uid (it killed that
                 // child before it set anything up), cannot be trusted with the next one
+                failedAFork = !dead;  // a template that died under the fork is only replaced
                 retire();
                 started.process().destroyForcibly();
             }
@@ -272,6 +274,11 @@ final class ForkTemplate {
             log.debug("{}: cannot read its VmSize", name, e);
         }
         return Long.MAX_VALUE;
+    }
+
+    /** True when it was given up because a fork failed (not answered, or a child not given its uid). */
+    boolean failedAFork() {
+        return failedAFork;
     }
 
     boolean alive() {
