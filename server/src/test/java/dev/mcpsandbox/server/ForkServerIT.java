@@ -128,6 +128,116 @@ class ForkServerIT {
     }
 
     @Test
+    void twoChildrenRunningAtOnceEachRunAsAHostUidOfTheirOwn_neitherTheTemplates() throws Exception {
+        Assumptions.assumeTrue(ownUid() == 0, "a server that is not root has one uid for every sandbox");
+        String probe = "import os, pwd, subprocess\nprint(os.getuid(), pwd.getpwuid(os.getuid()).pw_name)\n"
+                + "subprocess.run(['sleep', '%s'])\n";
+        CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> forked(probe.formatted("25.0401")));
+        CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> forked(probe.formatted("25.0402")));
+        long firstSleep = awaitSleeping("25.0401");
+        long secondSleep = awaitSleeping("25.0402");
+        long firstUid;
+        long secondUid;
+        List<Long> templateUids = new java.util.ArrayList<>();
+        try {
+            firstUid = hostUidOf(firstSleep);
+            secondUid = hostUidOf(secondSleep);
+            for (long template : templates()) {
+                templateUids.add(hostUidOf(template));
+            }
+        } finally {
+            endSleeps(firstSleep, secondSleep);
+        }
+        // and, as in a cold sandbox, pass through the directories on the way to /etc/passwd (the template's)
+        assertThat(first.get(60, TimeUnit.SECONDS)).as("inside, both are the sandbox's usual uid").isEqualTo("65534 sandbox\n");
+        assertThat(second.get(60, TimeUnit.SECONDS)).isEqualTo("65534 sandbox\n");
+        assertThat(templateUids).as("the template's host uid").isNotEmpty().doesNotContain(0L);
+        assertThat(firstUid).as("the host uids of two children running at once").isNotEqualTo(secondUid);
+        assertThat(List.of(firstUid, secondUid)).as("children's host uids, beside the templates' %s", templateUids)
+                .doesNotContainAnyElementsOf(templateUids).doesNotContain(0L);
+    }
+
+    @Test
+    void aFileAChildLeavesOpenToAllIsOutOfTheNextChildsUidsReach() throws Exception {
+        Assumptions.assumeTrue(ownUid() == 0, "a server that is not root has one uid for every sandbox");
+        CompletableFuture<String> leaving = CompletableFuture.supplyAsync(() -> forked("""
+                import os, subprocess
+                open('/workspace/left-by-a-child', 'w').write('x')
+                os.chmod('/workspace/left-by-a-child', 0o666)
+                os.chmod('/workspace', 0o777)
+                subprocess.run(['sleep', '25.0411'])
+                """));
+        long leaverSleep = awaitSleeping("25.0411");
+        CompletableFuture<String> next = CompletableFuture.supplyAsync(() -> forked(
+                "import subprocess\nsubprocess.run(['sleep', '25.0412'])\n"));
+        long nextSleep = awaitSleeping("25.0412");
+        try {
+            long leaverUid = hostUidOf(leaverSleep);
+            long nextUid = hostUidOf(nextSleep);
+            Path left;
+            try (java.util.stream.Stream<Path> children = Files.list(runDirectory().resolve("forks"))) {
+                left = children.map(d -> d.resolve("fs/work/left-by-a-child")).filter(Files::exists).findFirst()
+                        .orElseThrow(() -> new AssertionError("the file the child left, on the host"));
+            }
+            assertThat(((Number) Files.getAttribute(left, "unix:uid")).longValue()).isEqualTo(leaverUid);
+            assertThat(appendAs(nextUid, left)).as("the next child's uid %d writes %s, left by uid %d", nextUid, left,
+                    leaverUid).isEqualTo("refused");
+            assertThat(appendAs(leaverUid, left)).as("its own child's uid writes it (positive control)").isEqualTo("written");
+        } finally {
+            endSleeps(leaverSleep, nextSleep);
+        }
+        leaving.get(60, TimeUnit.SECONDS);
+        next.get(60, TimeUnit.SECONDS);
+    }
+
+    /** Ends the runs' sleeps, once the host has looked at them. */
+    private static void endSleeps(long... pids) {
+        for (long pid : pids) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+        }
+    }
+
+    private static long ownUid() throws Exception {
+        return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+    }
+
+    /** The host pid of a run's {@code sleep <marker>}, once it runs (the run goes on until the test ends it). */
+    private static long awaitSleeping(String marker) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<Long> found;
+        while ((found = HostProcesses.sleeping(marker)).isEmpty()) {
+            assertThat(System.nanoTime()).as("no sleep %s within 30 s", marker).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        return found.get(0);
+    }
+
+    /** A process's real uid as the host sees it (inside, every sandbox is 65534). */
+    private static long hostUidOf(long pid) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith("Uid:")) {
+                return Long.parseLong(line.split("\\s+")[1]);
+            }
+        }
+        throw new AssertionError("no Uid line for " + pid);
+    }
+
+    /** Appends to {@code file} as host uid {@code uid}: "written", or "refused". */
+    private static String appendAs(long uid, Path file) throws Exception {
+        Process p = new ProcessBuilder("/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--",
+                "/bin/sh", "-c", "echo y >> \"$0\" && echo written || echo refused", file.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
+    private static Path runDirectory() {
+        Path root = Path.of(System.getProperty("java.io.tmpdir"), "mcp-sandbox-0", Long.toString(server.pid()));
+        return Files.isDirectory(root) ? root : Path.of("/tmp/mcp-sandbox-0", Long.toString(server.pid()));
+    }
+
+    @Test
     void tmpAndDevShmAreNotHandedToTheNextChild() {
         forked("open('/tmp/left', 'w').write('x'); open('/dev/shm/left', 'w').write('x'); open('left', 'w').write('x')");
         assertThat(forked("import os; print(os.listdir('/tmp'), os.listdir('/dev/shm'), sorted(os.listdir('.')))"))

@@ -48,12 +48,24 @@ public final class BubblewrapBackend implements SandboxBackend {
      * them), drops to the sandbox's uid when the server is root, and hands bwrap its seccomp program
      * (fd 3) and arguments (fd 4), which ProcessBuilder alone cannot pass.
      */
-    static final String HOST_WRAPPER = "a=$1; b=$2; u=$3; groups=$4; shift 4\n"
-            + "IFS=:; for f in $groups; do echo $$ > \"$f\" || exit 126; done; unset IFS\n"
-            + "unset PWD OLDPWD\n"
-            + "if [ -n \"$u\" ]; then exec " + SETPRIV + " --reuid=\"$u\" --regid=\"$u\" --clear-groups --inh-caps=-all"
-            + " --bounding-set=-all -- " + BWRAP + " --seccomp 3 --args 4 \"$@\" 3<\"$b\" 4<\"$a\"; fi\n"
-            + "exec " + BWRAP + " --seccomp 3 --args 4 \"$@\" 3<\"$b\" 4<\"$a\"\n";
+    static final String HOST_WRAPPER = hostWrapper("");
+
+    /**
+     * {@link #HOST_WRAPPER} that also gives bwrap its stdin and stdout again as fds 5 and 6: a fork-server template's
+     * bwrap waits on 5 for the server to write its uid maps (--userns-block-fd) and reports its child's pid on 6
+     * (--info-fd), see TemplateIdMaps.
+     */
+    static final String TEMPLATE_WRAPPER_WITH_HOST_MAPS = hostWrapper(" 5<&0 6>&1");
+
+    private static String hostWrapper(String moreFds) {
+        String fds = " 3<\"$b\" 4<\"$a\"" + moreFds;
+        return "a=$1; b=$2; u=$3; groups=$4; shift 4\n"
+                + "IFS=:; for f in $groups; do echo $$ > \"$f\" || exit 126; done; unset IFS\n"
+                + "unset PWD OLDPWD\n"
+                + "if [ -n \"$u\" ]; then exec " + SETPRIV + " --reuid=\"$u\" --regid=\"$u\" --clear-groups --inh-caps=-all"
+                + " --bounding-set=-all -- " + BWRAP + " --seccomp 3 --args 4 \"$@\"" + fds + "; fi\n"
+                + "exec " + BWRAP + " --seccomp 3 --args 4 \"$@\"" + fds + "\n";
+    }
 
     /** The filter for sandboxes whose call has the network, beside the strict one (see SeccompProgram). */
     private static final String LOOPBACK_TCP_SECCOMP = "seccomp-loopback-tcp.bpf";
@@ -214,7 +226,7 @@ public final class BubblewrapBackend implements SandboxBackend {
             enforced.add("seccomp filter");
         }
         enforced.add(!identity.switchesUid() ? "the server's own unprivileged uid"
-                : forkServers.isPresent() ? "own unprivileged host uid per sandbox (forked Python runs: per template)"
+                : forkServers.isPresent() ? "own unprivileged host uid per sandbox (forked Python runs too)"
                 : "own unprivileged host uid per sandbox");
         if (cgroups.available()) {
             enforced.add("memory and process caps (" + cgroups.describe() + ")");

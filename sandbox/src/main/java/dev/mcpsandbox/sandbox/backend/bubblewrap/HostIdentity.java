@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.BitSet;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -30,7 +31,12 @@ final class HostIdentity {
 
     static HostIdentity detect(int uidBase) {
         int uid = effectiveUid();
-        return new HostIdentity(uid == 0, uid, uidBase);
+        return of(uid, uidBase);
+    }
+
+    /** The identities a server running as {@code serverUid} hands out. */
+    static HostIdentity of(int serverUid, int uidBase) {
+        return new HostIdentity(serverUid == 0, serverUid, uidBase);
     }
 
     static int effectiveUid() {
@@ -71,5 +77,32 @@ final class HostIdentity {
         if (root) {
             leased.clear(uid - base);
         }
+    }
+
+    /** {@code size} consecutive uids, leased together. */
+    record Block(int first, int size) {
+    }
+
+    /**
+     * {@code size} consecutive free uids (a fork-server template's children each run as one of them; a user
+     * namespace maps a range in one line); empty when the server is not root or no such run is free.
+     */
+    synchronized Optional<Block> leaseBlock(int size) {
+        if (!root) {
+            return Optional.empty();
+        }
+        for (int start = leased.nextClearBit(0); start + size <= RANGE; start = leased.nextClearBit(start)) {
+            int taken = leased.nextSetBit(start);
+            if (taken < 0 || taken >= start + size) {
+                leased.set(start, start + size);
+                return Optional.of(new Block(base + start, size));
+            }
+            start = taken;
+        }
+        return Optional.empty();
+    }
+
+    synchronized void release(Block block) {
+        leased.clear(block.first() - base, block.first() - base + block.size());
     }
 }

@@ -38,11 +38,28 @@ class BwrapArgumentsTest {
     @Test
     void aForkServerTemplateKeepsNestedUserNamespacesAndSeesTheChildrenAndItsOwnFilesBeforeTheRootTurnsReadOnly() {
         List<String> o = BwrapArguments.templateOptions(LAYOUT, List.of(), Map.of("PATH", "/usr/bin"),
-                Path.of("/run/x/forks"), Path.of("/run/x/fork"));
+                Path.of("/run/x/forks"), Path.of("/run/x/fork"), BwrapArguments.TemplateMaps.BY_BWRAP);
         assertThat(o).containsSubsequence("--unshare-all", "--unshare-user").doesNotContain("--disable-userns");
         assertThat(o).containsSubsequence("--bind", "/run/x/forks", "/forks", "--ro-bind", "/run/x/fork", "/run/fork",
                 "--remount-ro", "/");
-        assertThat(o).containsSubsequence("--uid", "65534", "--cap-drop", "ALL", "--die-with-parent");
+        assertThat(o).containsSubsequence("--uid", "65534", "--cap-drop", "ALL", "--die-with-parent")
+                .doesNotContain("--cap-add", "--userns-block-fd");
+        assertThat(o).as("children of other uids pass through the directories bwrap would make 0700")
+                .containsSubsequence("--perms", "0755", "--dir", "/etc", "--perms", "0755", "--dir", "/opt",
+                        "--perms", "0755", "--dir", "/run", "--ro-bind", "/run/passwd", "/etc/passwd");
+        assertThat(String.join(" ", o)).as("only those: not below another mount point, not a mount point itself")
+                .doesNotContain("--dir /usr").doesNotContain("--dir /opt/mcp-sandbox").doesNotContain("--dir /run/mcp");
+        assertThat(options()).doesNotContain("--perms");
+    }
+
+    @Test
+    void aTemplateWhoseMapsTheServerWritesWaitsForThemAndKeepsOnlyTheCapabilitiesAChildsMapNeeds() {
+        List<String> o = BwrapArguments.templateOptions(LAYOUT, List.of(), Map.of("PATH", "/usr/bin"),
+                Path.of("/run/x/forks"), Path.of("/run/x/fork"), BwrapArguments.TemplateMaps.BY_SERVER);
+        assertThat(o).containsSubsequence("--unshare-user", "--cap-drop", "ALL", "--userns-block-fd", "5",
+                "--info-fd", "6", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--die-with-parent");
+        assertThat(o.stream().filter("--cap-add"::equals)).hasSize(2);
+        assertThat(BwrapArguments.options(LAYOUT, List.of(), Map.of())).doesNotContain("--cap-add", "--userns-block-fd");
     }
 
     @Test

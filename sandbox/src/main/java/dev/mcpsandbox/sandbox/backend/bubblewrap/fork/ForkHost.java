@@ -23,9 +23,10 @@ public record ForkHost(Path forksDir, Cgroups cgroups, boolean diskQuota, Execut
 
     /**
      * @param process the bwrap process the template runs under
-     * @param uid     the host uid it (and so every child) runs as
-     * @param release frees what starting it took (cgroup, scratch, uid); once its process is gone
+     * @param uid      the host uid it runs as
+     * @param children the host uids its children run as
+     * @param release  frees what starting it took (cgroup, scratch, uid); once its process is gone
      */
-    public record StartedTemplate(Process process, int uid, Runnable release) {
+    public record StartedTemplate(Process process, int uid, ChildUids children, Runnable release) {
     }
 }

@@ -94,17 +94,24 @@ public final class ForkServers implements AutoCloseable {
             throws SandboxException, InterruptedException {
         List<AutoCloseable> made = new ArrayList<>();
         try {
-            ScratchSpace scratch = ScratchSpace.create(host.forksDir().resolve(name), template.uid(),
+            // A host uid of the child's own (see ChildUids), held until its sandbox is closed
+            ChildUids.ChildUid uid = template.children().lease().orElseThrow(() -> new SandboxException(
+                    "every host uid of " + template + "'s children (" + template.children() + ") is in use"));
+            made.add(() -> template.children().release(uid));
+            ScratchSpace scratch = ScratchSpace.create(host.forksDir().resolve(name), uid.host(),
                     spec.limits().diskMb() * 1024L * 1024L, host.diskQuota());
             made.add(scratch);
             Cgroups.Group group = host.cgroups().create(name, spec.limits())
                     .orElseThrow(() -> new SandboxException("no cgroups for the forked child"));
             made.add(group);
-            ChildStreams streams = ChildStreams.open(scratch.root().resolve(ChildStreams.SOCKET), template.uid(), host.io());
+            ChildStreams streams = ChildStreams.open(scratch.root().resolve(ChildStreams.SOCKET), uid.host(), host.io());
             made.add(streams);
-            ForkTemplate.Child child = template.fork(name, entryFile, group);
+            ForkTemplate.Child child = template.fork(name, entryFile, uid, group);
             ForkedSandbox[] sandbox = new ForkedSandbox[1];
-            sandbox[0] = new ForkedSandbox(template, child, scratch, group, streams, host.io(), () -> live.remove(sandbox[0]));
+            sandbox[0] = new ForkedSandbox(template, child, scratch, group, streams, host.io(), () -> {
+                live.remove(sandbox[0]);
+                template.children().release(uid);
+            });
             live.add(sandbox[0]);
             return sandbox[0];
         } catch (IOException | RuntimeException | SandboxException | InterruptedException e) {
@@ -146,6 +153,12 @@ public final class ForkServers implements AutoCloseable {
 
         synchronized Optional<ForkTemplate> current() {
             if (current != null && !current.alive()) {
+                if (current.failedAFork()) {
+                    // what broke it (its children's uid maps, say) would break its successor: wait as after a failed start
+                    failedAt = Instant.now();
+                    log.warn("the fork-server template {} failed a fork; runs start their own sandboxes for {} s",
+                            current, RETRY_AFTER.toSeconds());
+                }
                 current = null;  // died: its replacement starts below, and this run goes cold
             }
             boolean due = current == null || current.due(settings.maxChildren(), Duration.ofSeconds(settings.maxAgeSeconds()));

@@ -61,6 +61,7 @@ final class ForkTemplate {
     private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean dead;
     private volatile boolean retired;
+    private volatile boolean failedAFork;
 
     private ForkTemplate(String name, ForkHost.StartedTemplate started, long templateHostPid, BufferedReader answers,
                          Instant startedAt) {
@@ -122,10 +123,12 @@ final class ForkTemplate {
     }
 
     /**
-     * Forks a child that runs {@code entryFile}, moves it into {@code group} before it can fork anything, and lets
-     * it go. Throws when the template is dead or does not answer; the caller then takes the cold path.
+     * Forks a child that runs {@code entryFile} as {@code uid}, moves it into {@code group} before it can fork
+     * anything, and lets it go. Throws when the template is dead, does not answer or could not give the child its uid
+     * (the template is then not used again); the caller then takes the cold path.
      */
-    Child fork(String childName, String entryFile, Cgroups.Group group) throws SandboxException, InterruptedException {
+    Child fork(String childName, String entryFile, ChildUids.ChildUid uid, Cgroups.Group group)
+            throws SandboxException, InterruptedException {
         CompletableFuture<Integer> pid = new CompletableFuture<>();
         CompletableFuture<ChildEnd> end = new CompletableFuture<>();
         pids.put(childName, pid);
@@ -133,7 +136,7 @@ final class ForkTemplate {
         live.incrementAndGet();
         forked.incrementAndGet();
         try {
-            send("fork " + childName + " " + entryFile);
+            send("fork " + childName + " " + entryFile + " " + uid.inTemplate());
             int inTemplate = pid.get(FORK_ANSWER.toMillis(), TimeUnit.MILLISECONDS);
             long hostPid = hostPidOfChild(inTemplate).orElseThrow(() ->
                     new SandboxException("cannot find the forked child " + childName + " on the host"));
@@ -151,12 +154,14 @@ final class ForkTemplate {
             pids.remove(childName);
             live.decrementAndGet();
             if (!(e instanceof SandboxException)) {
-                // a template that does not answer a fork cannot be trusted with the next one
+                // a template that does not answer a fork, or could not give a child its own uid (it killed that
+                // child before it set anything up), cannot be trusted with the next one
+                failedAFork = !dead;  // a template that died under the fork is only replaced
                 retire();
                 started.process().destroyForcibly();
             }
-            throw e instanceof SandboxException s ? s
-                    : new SandboxException("the fork-server template " + name + " did not fork: " + e, e);
+            throw e instanceof SandboxException s ? s : new SandboxException("the fork-server template " + name
+                    + " did not fork: " + (e.getCause() != null ? e.getCause().getMessage() : e), e);
         }
     }
 
@@ -173,7 +178,11 @@ final class ForkTemplate {
         try {
             for (String line; (line = answers.readLine()) != null; ) {
                 String[] words = line.split(" ");
-                if (words.length == 3 && words[0].equals("pid")) {
+                if (words.length >= 2 && words[0].equals("fail")) {
+                    String why = line.substring(line.indexOf(words[1]) + words[1].length()).trim();
+                    Optional.ofNullable(pids.remove(words[1])).ifPresent(f -> f.completeExceptionally(
+                            new SandboxException("the child could not be given its uid: " + why)));
+                } else if (words.length == 3 && words[0].equals("pid")) {
                     Optional.ofNullable(pids.remove(words[1])).ifPresent(f -> f.complete(Integer.parseInt(words[2])));
                 } else if (words.length == 3 && words[0].equals("exit")) {
                     Optional.ofNullable(ends.remove(words[1]))
@@ -245,8 +254,9 @@ final class ForkTemplate {
         }
     }
 
-    int uid() {
-        return started.uid();
+    /** The host uids its children run as. */
+    ChildUids children() {
+        return started.children();
     }
 
     /**
@@ -264,6 +274,11 @@ final class ForkTemplate {
             log.debug("{}: cannot read its VmSize", name, e);
         }
         return Long.MAX_VALUE;
+    }
+
+    /** True when it was given up because a fork failed (not answered, or a child not given its uid). */
+    boolean failedAFork() {
+        return failedAFork;
     }
 
     boolean alive() {

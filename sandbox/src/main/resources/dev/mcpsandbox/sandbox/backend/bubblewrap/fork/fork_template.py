@@ -2,10 +2,14 @@
 # --disable-userns, see ForkTemplate), it pre-imports the operator's modules and never runs user code itself.
 #   argv: BOOTSTRAP MODULE...   (BOOTSTRAP: the code `python -c` would run in a single-use sandbox)
 # Protocol on stdin/stdout, one line each:
-#   host: fork NAME ENTRY    -> template: pid NAME PID     (PID in the template's PID namespace)
+#   host: fork NAME ENTRY UID -> template: pid NAME PID  (PID in the template's PID namespace), or fail NAME WHY
 #   host: go NAME            (the host has moved the child into its own cgroups), or drop NAME (it could not)
 #   template: exit NAME STATUS   once the child is gone (128+signal when a signal ended it)
-# A child, once let go: takes new user/mount/PID/IPC/UTS/net namespaces nested in the template's; forks PID 1 of
+# A forked child first takes a user namespace of its own, whose uid and gid maps the template writes before it
+# answers pid: the child's 65534 is UID of the template's namespace (a root server maps a block of host uids into it,
+# one per live child; a server that is not root maps only the template's own, which UID then names); a child the
+# template could not map is killed before it has set anything up (fail). Once let go, the child becomes UID; takes
+# new mount/PID/IPC/UTS/net namespaces; forks PID 1 of
 # the new PID namespace, which makes every mount private, mounts its own /proc and /dev/shm, binds its own scratch
 # (/forks/NAME/fs/work, tmp and bridge) over /workspace, /tmp and /run/mcp, connects its stdin, stdout
 # and stderr to the host's socket /forks/NAME/io.sock (in that order), covers /forks, closes every other
@@ -71,15 +75,41 @@ def status(wait_status):
     return 128 - code if code < 0 else code
 
 
+SANDBOX_ID = os.getuid()  # what code in a sandbox runs as, in its own namespace (65534)
+
+
+def give_uid(pid, uid, told):
+    """Maps the child's SANDBOX_ID to uid of this namespace once the child has its user namespace; '' or why not."""
+    if not select.select([told], [], [], 2)[0]:
+        return 'no user namespace within 2 s'
+    if os.read(told, 1) != b'u':
+        return 'it ended first'
+    for file, line in (('setgroups', 'deny'), ('uid_map', f'{SANDBOX_ID} {uid} 1'), ('gid_map', f'{SANDBOX_ID} {uid} 1')):
+        try:
+            with open(f'/proc/{pid}/{file}', 'w') as f:
+                f.write(line)
+        except OSError as e:
+            return f'{file}: {e.strerror}'
+    return ''
+
+
+def own_user_namespace(told):
+    """The template maps it (writing a map that names another uid takes privilege over the template's namespace)."""
+    ok(libc.unshare(NEWUSER), 'unshare user')
+    os.write(told, b'u')
+    os.close(told)
+
+
+def become_own_uid():
+    """SANDBOX_ID here is the child's own uid on the host: setresuid fails (EINVAL) when the template did not map it.
+    Until then the child is the template's uid, unmapped in its namespace: what it may do to the template's files is
+    what the template may (the mounts), and to its own what its capabilities in its namespace allow (its uid is)."""
+    ok(libc.setresgid(SANDBOX_ID, SANDBOX_ID, SANDBOX_ID), 'setresgid')
+    ok(libc.setresuid(SANDBOX_ID, SANDBOX_ID, SANDBOX_ID), 'setresuid')
+
+
 def namespaces():
-    uid, gid = os.getuid(), os.getgid()
-    ok(libc.unshare(NEWUSER | NEWNS | NEWPID | NEWIPC | NEWUTS | NEWNET), 'unshare')
-    with open('/proc/self/setgroups', 'w') as f:
-        f.write('deny')
-    with open('/proc/self/uid_map', 'w') as f:
-        f.write(f'{uid} {uid} 1')
-    with open('/proc/self/gid_map', 'w') as f:
-        f.write(f'{gid} {gid} 1')
+    ok(libc.unshare(NEWNS | NEWPID | NEWIPC | NEWUTS | NEWNET), 'unshare')
 
 
 def own_filesystem(name, sockets):
@@ -147,7 +177,8 @@ def run_user(entry):
     os._exit(code & 255)
 
 
-def child(name, entry, gate):
+def child(name, entry, gate, told):
+    own_user_namespace(told)
     if os.read(gate, 1) != b'g':  # the host has moved us into our own cgroups, or given up on us
         os._exit(125)
     os.close(gate)
@@ -157,9 +188,12 @@ def child(name, entry, gate):
     namespaces()
     pid = os.fork()
     if pid:
+        become_own_uid()
         os._exit(status(os.waitpid(pid, 0)[1]))
     ok(libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0), 'pdeathsig')  # our parent's death takes the namespace with it
     streams = own_filesystem(name, sockets)  # the loopback stays down: the filter refuses IP sockets to forked runs anyway
+    become_own_uid()  # only now: /run, where the bridge is mounted, is the template's alone (mode 0700)
+    ok(libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0), 'pdeathsig')  # a change of uid cleared it
     for target, fd in enumerate(streams):
         os.dup2(fd, target)
         os.close(fd)
@@ -219,10 +253,12 @@ def serve():
             command, name, *rest = line.decode().split(' ')
             if command == 'fork':
                 r, w = os.pipe()
+                told_r, told_w = os.pipe()
                 pid = os.fork()
                 if pid == 0:
                     try:
                         os.close(w)
+                        os.close(told_r)
                         os.close(wake_r)
                         os.close(wake_w)
                         signal.set_wakeup_fd(-1)
@@ -231,12 +267,21 @@ def serve():
                         os.dup2(quiet, 0)
                         os.dup2(quiet, 1)
                         os.close(quiet)
-                        child(name, rest[0], r)
+                        child(name, rest[0], r, told_w)
                     except BaseException as e:
                         os.write(2, f'child {name} failed: {e!r}\n'.encode())
                     os._exit(126)
                 os.close(r)
-                gates[name], names[pid] = w, name
+                os.close(told_w)
+                names[pid] = name
+                problem = give_uid(pid, int(rest[1]), told_r)
+                os.close(told_r)
+                if problem:
+                    os.kill(pid, signal.SIGKILL)
+                    os.close(w)
+                    say(f'fail {name} {problem}')
+                    continue
+                gates[name] = w
                 say(f'pid {name} {pid}')
             elif command == 'go' and name in gates:
                 gate = gates.pop(name)
