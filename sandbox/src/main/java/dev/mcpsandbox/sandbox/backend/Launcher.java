@@ -23,6 +23,28 @@ public final class Launcher {
     public static final String CREATION_LIMITS = "ulimit -c 0 && ulimit -t \"$1\" && ulimit -f \"$2\" && ulimit -n \"$3\""
             + " && ulimit -v \"$4\" || exit 125\nshift 4\nexec \"$@\"\n";
 
+    /**
+     * The launcher's work in Python, for runtimes that read their go line themselves: a function {@code _go} (the
+     * caller imports {@code os} and {@code resource}) that reads the line a byte at a time, so what follows on stdin
+     * stays the code's, and sets the five rlimits, hard and soft, as {@code ulimit} would.
+     */
+    public static final String PYTHON_GO_LINE = """
+            def _go():
+                line = b''
+                while not line.endswith(b'\\n'):
+                    byte = os.read(0, 1)
+                    if not byte:
+                        os._exit(125)
+                    line += byte
+                t, f, n, v, p = line.split()
+                R = resource
+                for kind, value in ((R.RLIMIT_CORE, 0), (R.RLIMIT_CPU, int(t)), (R.RLIMIT_FSIZE, int(f) * 512),
+                                    (R.RLIMIT_NOFILE, int(n)), (R.RLIMIT_AS, int(v) * 1024)):
+                    R.setrlimit(kind, (value, value))
+                if p != b'-':
+                    R.setrlimit(R.RLIMIT_NPROC, (int(p), int(p)))
+            """;
+
     private Launcher() {
     }
 

@@ -1,6 +1,7 @@
 package dev.mcpsandbox.sandbox.language;
 
 import dev.mcpsandbox.sandbox.backend.GoLine;
+import dev.mcpsandbox.sandbox.backend.Launcher;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -78,20 +79,7 @@ final class PythonLanguage implements Language {
                 del mcp_tools
             except ImportError:
                 pass
-            def _go():
-                line = b''
-                while not line.endswith(b'\\n'):
-                    byte = os.read(0, 1)
-                    if not byte:
-                        os._exit(125)
-                    line += byte
-                t, f, n, v, p = line.split()
-                R = resource
-                for kind, value in ((R.RLIMIT_CORE, 0), (R.RLIMIT_CPU, int(t)), (R.RLIMIT_FSIZE, int(f) * 512),
-                                    (R.RLIMIT_NOFILE, int(n)), (R.RLIMIT_AS, int(v) * 1024)):
-                    R.setrlimit(kind, (value, value))
-                if p != b'-':
-                    R.setrlimit(R.RLIMIT_NPROC, (int(p), int(p)))
+            """ + Launcher.PYTHON_GO_LINE + """
             _go()
             if os.environ.get('MCP_USER_SITE'):
                 # A call with the network may pip install --user into /workspace/.local; -s left that site off

@@ -1,6 +1,7 @@
 package dev.mcpsandbox.sandbox.backend.bubblewrap.fork;
 
 import dev.mcpsandbox.sandbox.backend.GoLine;
+import dev.mcpsandbox.sandbox.backend.Launcher;
 import dev.mcpsandbox.sandbox.backend.SandboxSpec;
 
 import java.nio.file.Path;
@@ -34,20 +35,7 @@ public record ForkKey(List<String> interpreter, String bootstrap, List<String> r
      */
     static final String SCRIPT_BOOTSTRAP = """
             import builtins, os, resource, sys, types
-            def _go():
-                line = b''
-                while not line.endswith(b'\\n'):
-                    byte = os.read(0, 1)
-                    if not byte:
-                        os._exit(125)
-                    line += byte
-                t, f, n, v, p = line.split()
-                R = resource
-                for kind, value in ((R.RLIMIT_CORE, 0), (R.RLIMIT_CPU, int(t)), (R.RLIMIT_FSIZE, int(f) * 512),
-                                    (R.RLIMIT_NOFILE, int(n)), (R.RLIMIT_AS, int(v) * 1024)):
-                    R.setrlimit(kind, (value, value))
-                if p != b'-':
-                    R.setrlimit(R.RLIMIT_NPROC, (int(p), int(p)))
+            """ + Launcher.PYTHON_GO_LINE + """
             _go()
             _script = '/' + sys.argv[1]
             sys.argv = [_script]
