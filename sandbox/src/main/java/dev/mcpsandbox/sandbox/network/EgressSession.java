@@ -69,9 +69,8 @@ public final class EgressSession implements AutoCloseable {
     public static EgressSession open(String executionId, Path socketPath, EgressPolicy policy, long maxBytes,
                                      int maxConnections) throws IOException {
         Files.deleteIfExists(socketPath);
-        ServerSocketChannel server = UnixListener.bind(socketPath, 0);
-        // The directory around it is private to the sandbox's uid; the socket must be connectable by it.
-        Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-rw-rw-"));
+        ServerSocketChannel server = UnixListener.bind(socketPath, PosixFilePermissions.fromString("rw-rw-rw-"));
+        // (only the sandbox's uid can reach the directory)
         EgressSession session = new EgressSession(executionId, socketPath, server, policy, maxBytes, maxConnections);
         session.threads.execute(session::acceptLoop);
         return session;

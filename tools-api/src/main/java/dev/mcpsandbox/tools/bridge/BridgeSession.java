@@ -71,9 +71,8 @@ public final class BridgeSession implements AutoCloseable {
                                      AuditSink audit, Clock clock, ExecutorService calls) throws IOException {
         CallGate gate = new CallGate(executionId, registry, policy, budget, confirmer, schemas, audit, clock);
         Files.deleteIfExists(socketPath);
-        ServerSocketChannel server = UnixListener.bind(socketPath, 0);
-        // The directory around it is private to the sandbox's uid; the socket must be connectable by it.
-        Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-rw-rw-"));
+        ServerSocketChannel server = UnixListener.bind(socketPath, PosixFilePermissions.fromString("rw-rw-rw-"));
+        // (only the sandbox's uid can reach the directory)
         BridgeSession session = new BridgeSession(executionId, socketPath, server, gate, calls);
         Thread acceptor = new Thread(session::acceptLoop, "bridge-" + executionId);
         acceptor.setDaemon(true);

@@ -8,16 +8,26 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Set;
 
 /**
- * Binds the Unix listeners a sandbox connects to (the tool bridge, the network proxy) so that the address the
- * kernel records for them names nothing of the host. The server's end of a connection is created in the network
- * namespace of the socket that connects, carrying the listener's address: a sandbox holding a connection open sees
- * that address in its own {@code /proc/net/unix}, and bound at its real path it would read the server's pid and run
- * directory there. So the listener is bound through a symlink with a random name in {@code /tmp}, removed at once:
- * the socket file is where it always was, and the recorded address is {@code /tmp/<random>/<file name>}.
+ * Binds the Unix listeners a sandbox connects to (the tool bridge, the network proxy) in a directory the sandbox
+ * can write to (its {@code /run/mcp}), safely and without naming the host.
+ * <ul>
+ *   <li>The socket is bound and given its mode in a staging directory beside that one, on the same filesystem but
+ *       out of the sandbox's reach, then renamed into place: a session's code still running from an earlier call
+ *       could otherwise swap the fresh socket for a symbolic link between the bind and the chmod, and have the
+ *       server change the mode of any host file.</li>
+ *   <li>The server's end of a connection is created in the network namespace of the socket that connects,
+ *       carrying the listener's address: a sandbox holding a connection open sees that address in its own
+ *       {@code /proc/net/unix}. The bind goes through a symlink with a random name in {@code /tmp}, removed at
+ *       once, so the address is {@code /tmp/<random>/<file name>} instead of the server's run directory and pid.</li>
+ * </ul>
  */
 public final class UnixListener {
     /** Sticky and writable by everyone on every Linux host; a symlink there can be replaced only by its owner. */
@@ -27,34 +37,44 @@ public final class UnixListener {
     private UnixListener() {
     }
 
-    /** A listener on {@code socket}, a path the caller has made free; the address it records names nothing. */
-    public static ServerSocketChannel bind(Path socket, int backlog) throws IOException {
+    /** A listener at {@code socket} with {@code mode}, replacing whatever is there; its address names nothing. */
+    public static ServerSocketChannel bind(Path socket, Set<PosixFilePermission> mode) throws IOException {
         Path directory = socket.toAbsolutePath().getParent();
-        Path alias = alias(directory);
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        Path staging = Files.createDirectory(directory.resolveSibling(".bind-" + randomName()),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path staged = staging.resolve(socket.getFileName());
         try {
-            server.bind(UnixDomainSocketAddress.of(alias.equals(directory) ? socket : alias.resolve(socket.getFileName())),
-                    backlog);
-            return server;
-        } catch (IOException | RuntimeException e) {
-            server.close();
-            throw e;
-        } finally {
-            if (!alias.equals(directory)) {
-                Files.deleteIfExists(alias);
+            ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                Path alias = alias(staging);
+                try {
+                    server.bind(UnixDomainSocketAddress.of(alias.equals(staging) ? staged : alias.resolve(staged.getFileName())));
+                } finally {
+                    if (!alias.equals(staging)) {
+                        Files.deleteIfExists(alias);
+                    }
+                }
+                Files.setPosixFilePermissions(staged, mode);
+                // rename(2): replaces a file or symlink at the destination without following it
+                Files.move(staged, socket, StandardCopyOption.ATOMIC_MOVE);
+                return server;
+            } catch (IOException | RuntimeException e) {
+                server.close();
+                throw e;
             }
+        } finally {
+            Files.deleteIfExists(staged);
+            Files.deleteIfExists(staging);
         }
     }
 
     /** A fresh symlink to {@code directory} with a random name in /tmp; the directory itself when there is none. */
     private static Path alias(Path directory) throws IOException {
         if (!Files.isDirectory(SHORT_DIRECTORY, LinkOption.NOFOLLOW_LINKS) || !Files.isWritable(SHORT_DIRECTORY)) {
-            return directory;  // nowhere to put one: the real path is recorded, as before
+            return directory;  // nowhere to put one: the real path is recorded
         }
-        byte[] name = new byte[16];
         for (int attempt = 0; attempt < 4; attempt++) {
-            RANDOM.nextBytes(name);
-            Path alias = SHORT_DIRECTORY.resolve(HexFormat.of().formatHex(name));
+            Path alias = SHORT_DIRECTORY.resolve(randomName());
             try {
                 return Files.createSymbolicLink(alias, directory);
             } catch (FileAlreadyExistsException taken) {
@@ -62,5 +82,11 @@ public final class UnixListener {
             }
         }
         return directory;
+    }
+
+    private static String randomName() {
+        byte[] name = new byte[16];
+        RANDOM.nextBytes(name);
+        return HexFormat.of().formatHex(name);
     }
 }
