@@ -40,18 +40,28 @@ class WarmPoolIT {
     void javascriptRunsInARuntimeStartedBeforeTheCodeArrived() throws Exception {
         try (SandboxServer server = SandboxServer.start("{\"pool\": {\"javascript\": 1}}", Map.of())) {
             Thread.sleep(2000);
-            Map<String, Object> r = server.execute("javascript", """
-                    const fs = require('fs');
-                    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-                    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-                    const uptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-                    console.log(Math.round((uptime - ticks / 100) * 1000));
-                    """);
+            Map<String, Object> r = server.execute("javascript", AGE_OF_NODE);
             assertThat(r.get("exitCode")).as("%s", r).isEqualTo(0);
             assertThat(Long.parseLong(((String) r.get("stdout")).strip()))
                     .as("age of node when the code began (ms)").isGreaterThan(500);
+            // Node keeps its creation-time CPU limit, yet a call with a shorter timeout is served by a pre-started
+            // one too (the host's clock ends it at its own timeout).
+            Thread.sleep(2000);
+            Map<String, Object> shorter = server.execute(Map.of("language", "javascript", "timeoutSeconds", 7,
+                    "code", AGE_OF_NODE));
+            assertThat(shorter.get("exitCode")).as("%s", shorter).isEqualTo(0);
+            assertThat(Long.parseLong(((String) shorter.get("stdout")).strip()))
+                    .as("age of node when the code of a 7 s call began (ms)").isGreaterThan(500);
         }
     }
+
+    private static final String AGE_OF_NODE = """
+            const fs = require('fs');
+            const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+            const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+            const uptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+            console.log(Math.round((uptime - ticks / 100) * 1000));
+            """;
 
     /** Prints what the code finds of the preloaded module before it loads it, then changes the module's state. */
     private static String preloadProbe(Path module) {

@@ -15,6 +15,22 @@ record PoolKey(List<String> command, List<String> readOnlyPaths, Map<String, Str
                int processes, int diskMb, long addressSpaceMb, GoLine goLine, int creationTimeoutSeconds,
                int creationFileSizeMb, boolean network) {
 
+    /**
+     * Whether a sandbox made for this key may run a request whose key is {@code request}: the same in everything
+     * creation fixes, except that a runtime holding its creation-time CPU limit may take a shorter timeout. The
+     * host's clock ends that run at its own timeout; the CPU limit is only a backstop behind the clock, so a looser
+     * one changes nothing a run can do (a file-size limit is no backstop, and must match).
+     */
+    boolean serves(PoolKey request) {
+        return equals(request) || (request.creationTimeoutSeconds < creationTimeoutSeconds
+                && equals(request.withCreationTimeout(creationTimeoutSeconds)));
+    }
+
+    private PoolKey withCreationTimeout(int seconds) {
+        return new PoolKey(command, readOnlyPaths, environment, memoryMb, processes, diskMb, addressSpaceMb, goLine,
+                seconds, creationFileSizeMb, network);
+    }
+
     static PoolKey of(SandboxSpec spec) {
         // A runtime that cannot lower its rlimits at the go line runs with the creation-time ones, so those must match too.
         boolean fixed = spec.goLine() == GoLine.RUNTIME_WITH_CREATION_LIMITS;

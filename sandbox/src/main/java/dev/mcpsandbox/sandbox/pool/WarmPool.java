@@ -91,7 +91,7 @@ public final class WarmPool implements AutoCloseable {
     /** A ready sandbox for this spec, or empty (the caller takes the cold path). Never the same one twice. */
     public Optional<Sandbox> take(String languageId, SandboxSpec spec) {
         Lane lane = lanes.get(languageId);
-        if (lane == null || !lane.key.equals(PoolKey.of(spec))) {
+        if (lane == null || !lane.key.serves(PoolKey.of(spec))) {
             return Optional.empty();
         }
         Optional<Sandbox> taken = lane.poll();

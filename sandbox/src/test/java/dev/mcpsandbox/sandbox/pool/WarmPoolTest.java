@@ -197,6 +197,27 @@ class WarmPoolTest {
     }
 
     @Test
+    void aRuntimeWithCreationLimitsIsServedForAShorterTimeoutButNotALongerOneOrAnotherFileSize() throws Exception {
+        FakeSandboxBackend backend = opened(FakeSandboxBackend.running(FakeProgram.exit(0)));
+        WarmPool pool = opened(new WarmPool(backend, Clock.systemUTC()));
+        pool.keep("javascript", node(SMALL), 1);
+        assertThat(await(() -> pool.ready().get("javascript") == 1, DEADLINE)).isTrue();
+
+        ResourceLimits longer = new ResourceLimits(60, 64, 16, 65_536, 1, 16, 0);
+        ResourceLimits biggerFiles = new ResourceLimits(30, 64, 16, 65_536, 2, 16, 0);
+        assertThat(pool.take("javascript", node(longer))).as("a longer timeout: the CPU limit would end it early")
+                .isEmpty();
+        assertThat(pool.take("javascript", node(biggerFiles))).as("another file-size limit").isEmpty();
+        ResourceLimits shorter = new ResourceLimits(5, 64, 16, 65_536, 1, 16, 0);
+        assertThat(pool.take("javascript", node(shorter)).map(opened::add)).as("a shorter timeout").isPresent();
+    }
+
+    private static SandboxSpec node(ResourceLimits limits) {
+        return new SandboxSpec("pool", List.of("/usr/bin/node", "-"), List.of(), Map.of("PATH", "/usr/bin:/bin"), limits,
+                128, GoLine.RUNTIME_WITH_CREATION_LIMITS);
+    }
+
+    @Test
     void aBackendThatCannotCreateLeavesEveryTakeOnTheColdPath() throws Exception {
         FakeSandboxBackend backend = opened(FakeSandboxBackend.builder().failingCreations(Integer.MAX_VALUE).build());
         WarmPool pool = opened(new WarmPool(backend, Clock.systemUTC()));
