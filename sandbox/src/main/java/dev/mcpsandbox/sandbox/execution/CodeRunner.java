@@ -162,9 +162,10 @@ public final class CodeRunner implements AutoCloseable {
             List<String> command = language.language().runCommand(language.binary(), language.entryFile(""), options);
             SandboxSpec plain = SandboxRun.spec("pool", language, command, language.language().goLine(), defaults);
             List<String> modules = config.forkServer().preloadOf(language.id());
-            if (size > 0 && language.language().modulePreloadCheck(modules).isPresent()) {
+            Optional<String> check = size > 0 ? language.language().modulePreloadCheck(modules) : Optional.empty();
+            if (check.isPresent()) {
                 io.execute(() -> ModulePreloads.startLane(warmPool, sandboxes, language, options, plain, defaults,
-                        modules, size));
+                        modules, check.get(), size));
             } else {
                 warmPool.keep(language.id(), plain, size);
             }

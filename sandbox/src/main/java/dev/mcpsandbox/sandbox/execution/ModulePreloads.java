@@ -14,7 +14,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,21 +37,18 @@ final class ModulePreloads {
     /**
      * @param plain   the spec of a call with the default limits: the check runs with it, and the lane serves it
      * @param modules what the operator named for this language
+     * @param check   the program that tries them ({@link Language#modulePreloadCheck})
      */
     static void startLane(WarmPool pool, Sandboxes sandboxes, DetectedLanguage language, RunOptions options,
-                          SandboxSpec plain, ResourceLimits limits, List<String> modules, int size) {
+                          SandboxSpec plain, ResourceLimits limits, List<String> modules, String check, int size) {
         Language lang = language.language();
         String key = "forkServer.preload." + language.id();
-        List<String> loaded = modules;
-        Optional<String> check = lang.modulePreloadCheck(modules);
-        if (check.isEmpty()) {
-            return;
-        }
+        List<String> loaded;
         long began = System.nanoTime();
         try {
             SandboxSpec checkSpec = SandboxRun.spec("preload-check", language, plain.command(), plain.goLine(), limits);
             SandboxRun.Raw raw = sandboxes.runFresh(checkSpec,
-                    SandboxRun.Inputs.source(language.entryFile(""), check.get()), NOTHING,
+                    SandboxRun.Inputs.source(language.entryFile(""), check), NOTHING,
                     SandboxRun.BridgeOpener.NONE, CallContext.detached());
             Optional<Map<String, String>> failed = failures(raw.stdout().text());
             if (failed.isEmpty()) {
@@ -116,7 +112,7 @@ final class ModulePreloads {
     }
 
     private static String lastLine(String text) {
-        List<String> lines = new ArrayList<>(text.strip().lines().toList());
+        List<String> lines = text.strip().lines().toList();
         return lines.isEmpty() ? "no output" : lines.get(lines.size() - 1);
     }
 }
