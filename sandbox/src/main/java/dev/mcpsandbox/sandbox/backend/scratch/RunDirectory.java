@@ -112,7 +112,7 @@ public final class RunDirectory {
         }
         for (String mount : mounts) {
             try {
-                ScratchSpace.run(List.of("/bin/umount", "-l", mount));
+                MountSyscalls.unmount(Path.of(mount));
             } catch (IOException e) {
                 log.warn("cannot unmount stale scratch space {}: {}", mount, e.getMessage());
             }
